@@ -1,0 +1,35 @@
+# The human entry points. Every target sets up what it needs first; `make setup` is quick when
+# nothing changed.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+	@scripts/setup-system.sh
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/codegenapp demo
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint
+	CI=$${CI:-} $(VENV)/bin/pytest
+
+bench: setup
+	$(PY) bench/validation_overhead.py
+
+clean:
+	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache

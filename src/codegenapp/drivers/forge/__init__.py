@@ -1,0 +1,98 @@
+"""The Forge seam: where repositories, pull requests, statuses and merges live.
+
+Implementations: `local_git` (repositories on disk; the embedded default) and, later, `github`.
+Every method is safe to call again after a crash: reads are reads, and each write either
+finds its effect already in place and returns it, or makes it.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+
+class ChangeState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+class CommitState(StrEnum):
+    PENDING = "pending"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    """A pull request as the forge knows it."""
+
+    number: int
+    url: str
+    title: str
+    head_branch: str
+    base_branch: str
+    head_sha: str
+    state: ChangeState
+    merge_sha: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    number: int
+    head_sha: str
+    merge_sha: str
+    already_merged: bool
+
+
+class Forge(Protocol):
+    """A place that hosts repositories and their pull requests."""
+
+    name: str
+
+    async def check_repository(self, repository: str, *, default_branch: str) -> None:
+        """Raise `RepositoryInvalid` (field `repository` or `default_branch`) unless the
+        repository exists, is a git repository and has the branch."""
+        ...
+
+    async def fetch_snapshot(self, repository: str, sha: str, dest: Path) -> None:
+        """Check out exactly commit `sha` into `dest` (created; must not exist yet), with a
+        `.git` that knows only that commit. Raise `ForgeError` if the commit is unknown."""
+        ...
+
+    async def open_change_request(
+        self, repository: str, *, head_branch: str, base_branch: str, title: str, body: str
+    ) -> ChangeRequest:
+        """Open a pull request from `head_branch`; if one is already open for it, return that
+        one (idempotent). Raise `ForgeError` if the branch does not exist."""
+        ...
+
+    async def get_change_request(self, repository: str, number: int) -> ChangeRequest | None:
+        """The pull request as it is now (its head follows its branch), or None."""
+        ...
+
+    async def list_open_change_requests(self, repository: str) -> list[ChangeRequest]:
+        """Every open pull request, oldest first (the reconcile poll for missed webhooks)."""
+        ...
+
+    async def comment(self, repository: str, number: int, body: str) -> None:
+        """Add a comment to the pull request's conversation."""
+        ...
+
+    async def set_commit_status(
+        self, repository: str, sha: str, *, context: str, state: CommitState, description: str
+    ) -> None:
+        """Set the status named `context` on commit `sha` (the latest one per context wins)."""
+        ...
+
+    async def merge(
+        self, repository: str, number: int, *, expected_head_sha: str, message: str
+    ) -> MergeResult:
+        """Merge the pull request if and only if its head is still `expected_head_sha`.
+
+        Idempotent: a pull request already merged at that head returns its merge with
+        `already_merged=True`. Raise `MergeRefused` (and change nothing) if the head moved,
+        the change conflicts with the base, or the base cannot be updated safely.
+        """
+        ...

@@ -1,0 +1,84 @@
+"""The one exception tree of CodegenApp; `api/errors.py` maps it to HTTP in one handler.
+
+CodegenAppError
+├── InvalidInput          bad input, naming the field and what is accepted   → 422
+├── NotFound              an id that does not exist                         → 404
+├── Conflict              the entity is not in a state that allows this     → 409
+├── Unauthorized          missing or wrong token                            → 401
+├── ForgeError            the repository host refused or failed
+│   ├── RepositoryInvalid the repository cannot be used as configured       → 422
+│   └── MergeRefused      head moved, conflicts, dirty work tree            → 409
+├── AgentError            the coding agent refused or failed
+│   └── AgentConfigInvalid  e.g. a recipe that does not parse               → 422
+└── SandboxError          the sandbox could not run what it was asked
+    ├── SandboxUnavailable  no usable isolation on this machine
+    └── StepTimedOut        a command outlived its timeout; it was killed
+"""
+
+
+class CodegenAppError(Exception):
+    """Base of every error we raise on purpose."""
+
+
+class InvalidInput(CodegenAppError):
+    """Input that cannot be accepted; `field` names where, the message says what is accepted."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(CodegenAppError):
+    """No entity with that id."""
+
+
+class Conflict(CodegenAppError):
+    """The entity exists but its state does not allow the request."""
+
+
+class Unauthorized(CodegenAppError):
+    """The request carries no valid access token."""
+
+
+class ForgeError(CodegenAppError):
+    """The repository host refused or failed an operation."""
+
+
+class RepositoryInvalid(ForgeError):
+    """The repository or branch a project names cannot be used."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class MergeRefused(ForgeError):
+    """The merge was refused and nothing changed: the head moved, it conflicts, or the base
+    branch's checked-out work tree has local changes."""
+
+
+class AgentError(CodegenAppError):
+    """The coding agent refused or failed."""
+
+
+class AgentConfigInvalid(AgentError):
+    """The agent settings cannot work (a missing or malformed recipe, an unknown provider)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class SandboxError(CodegenAppError):
+    """The sandbox could not run what it was asked."""
+
+
+class SandboxUnavailable(SandboxError):
+    """This machine offers no sandbox of the requested kind."""
+
+
+class StepTimedOut(SandboxError):
+    """The command outlived its timeout; its process tree was killed."""
