@@ -1,0 +1,256 @@
+"""Agent runs: the one write path (every status change leaves its event), and reads."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.db.queries import events
+from codegenapp.db.queries.paging import page
+from codegenapp.db.tables import AgentRunRow
+from codegenapp.domain.events import EventType, JsonValue
+from codegenapp.domain.states import AgentRunStatus, ResponseType
+from codegenapp.errors import Conflict, NotFound
+
+ACTIVE_STATUSES = (
+    AgentRunStatus.PENDING,
+    AgentRunStatus.RUNNING,
+    AgentRunStatus.WAITING_INPUT,
+    AgentRunStatus.VALIDATING,
+)
+
+
+async def create_run(session: AsyncSession, *, project_id: int, goal: str) -> AgentRunRow:
+    run = AgentRunRow(
+        project_id=project_id, goal=goal, status=AgentRunStatus.PENDING.value, branch=""
+    )
+    session.add(run)
+    await session.flush()
+    run.branch = f"codegenapp/run-{run.id}"
+    await events.record(
+        session,
+        EventType.AGENT_RUN_STARTED,
+        project_id=project_id,
+        agent_run_id=run.id,
+        data={"agent_run_id": run.id, "goal": goal, "status": run.status},
+    )
+    return run
+
+
+async def get_run(session: AsyncSession, run_id: int) -> AgentRunRow | None:
+    return await session.get(AgentRunRow, run_id)
+
+
+async def require_run(session: AsyncSession, run_id: int) -> AgentRunRow:
+    run = await get_run(session, run_id)
+    if run is None:
+        raise NotFound(f"agent run {run_id} does not exist")
+    return run
+
+
+async def list_runs(
+    session: AsyncSession,
+    *,
+    project_id: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AgentRunRow], int]:
+    query = select(AgentRunRow).order_by(AgentRunRow.id.desc())
+    if project_id is not None:
+        query = query.where(AgentRunRow.project_id == project_id)
+    if status is not None:
+        query = query.where(AgentRunRow.status == status)
+    return await page(session, query, limit=limit, offset=offset)
+
+
+async def has_active_runs(session: AsyncSession, project_id: int) -> bool:
+    query = select(AgentRunRow.id).where(
+        AgentRunRow.project_id == project_id,
+        AgentRunRow.status.in_([status.value for status in ACTIVE_STATUSES]),
+    )
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def _progress(session: AsyncSession, run: AgentRunRow, data: dict[str, JsonValue]) -> None:
+    await events.record(
+        session,
+        EventType.AGENT_RUN_PROGRESS,
+        project_id=run.project_id,
+        agent_run_id=run.id,
+        data={"agent_run_id": run.id, "status": run.status, **data},
+    )
+
+
+def _is_over(run: AgentRunRow) -> bool:
+    # A cancelled run stays cancelled even if its workflow was mid-step when it happened.
+    return AgentRunStatus(run.status).is_final
+
+
+async def mark_running(
+    session: AsyncSession, run_id: int, *, turn: int, message: str
+) -> AgentRunRow:
+    """The agent works on turn `turn` (start, plan answer, continue). Idempotent per turn."""
+    run = await require_run(session, run_id)
+    if run.turns_requested >= turn or _is_over(run):
+        return run
+    run.status = AgentRunStatus.RUNNING.value
+    run.turns_requested = turn
+    await _progress(session, run, {"message": message})
+    return run
+
+
+async def record_job(
+    session: AsyncSession, run_id: int, *, driver: str, job_id: str, is_ai: bool
+) -> AgentRunRow:
+    run = await require_run(session, run_id)
+    if run.agent_job_id == job_id:
+        return run
+    run.agent_driver, run.agent_job_id, run.agent_is_ai = driver, job_id, is_ai
+    label = "an AI agent" if is_ai else "the scripted agent (not an AI)"
+    await _progress(session, run, {"message": f"Started job {job_id} at {label}"})
+    return run
+
+
+async def record_agent_messages(
+    session: AsyncSession, run_id: int, *, messages: Sequence[str], cursor: int
+) -> AgentRunRow:
+    """Progress messages the agent reported; `cursor` makes a repeated call a no-op."""
+    run = await require_run(session, run_id)
+    if cursor <= run.progress_cursor:
+        return run
+    fresh = list(messages)[-(cursor - run.progress_cursor) :]
+    run.progress_cursor = cursor
+    for message in fresh:
+        await _progress(session, run, {"message": message})
+    return run
+
+
+async def record_reply(
+    session: AsyncSession, run_id: int, *, response_type: ResponseType, text: str
+) -> AgentRunRow:
+    run = await require_run(session, run_id)
+    run.response_type = response_type.value
+    run.result = text
+    return run
+
+
+async def wait_for_plan_answer(session: AsyncSession, run_id: int, *, plan: str) -> AgentRunRow:
+    run = await require_run(session, run_id)
+    if _is_over(run) or (run.status == AgentRunStatus.WAITING_INPUT and run.plan == plan):
+        return run
+    run.status = AgentRunStatus.WAITING_INPUT.value
+    run.response_type = ResponseType.PLAN.value
+    run.plan = plan
+    await events.record(
+        session,
+        EventType.AGENT_RUN_PLAN_READY,
+        project_id=run.project_id,
+        agent_run_id=run.id,
+        data={"agent_run_id": run.id, "status": run.status, "plan": plan},
+    )
+    return run
+
+
+async def mark_validating(
+    session: AsyncSession, run_id: int, *, pull_request_id: int
+) -> AgentRunRow:
+    run = await require_run(session, run_id)
+    if _is_over(run) or (
+        run.status == AgentRunStatus.VALIDATING and run.pull_request_id == pull_request_id
+    ):
+        return run
+    run.status = AgentRunStatus.VALIDATING.value
+    run.response_type = ResponseType.PR.value
+    run.pull_request_id = pull_request_id
+    await _progress(session, run, {"message": "Validating the pull request"})
+    return run
+
+
+async def request_fix(
+    session: AsyncSession,
+    run_id: int,
+    *,
+    turn: int,
+    validation_id: int,
+    attempt: int,
+    reason: str,
+) -> AgentRunRow:
+    """The agent is asked to fix a failed validation, as turn `turn`. Idempotent per turn."""
+    run = await require_run(session, run_id)
+    if run.turns_requested >= turn or _is_over(run):
+        return run
+    run.status = AgentRunStatus.RUNNING.value
+    run.turns_requested = turn
+    await events.record(
+        session,
+        EventType.AGENT_RUN_FIX_REQUESTED,
+        project_id=run.project_id,
+        agent_run_id=run.id,
+        validation_id=validation_id,
+        data={
+            "agent_run_id": run.id,
+            "status": run.status,
+            "validation_id": validation_id,
+            "attempt": attempt,
+            "reason": reason,
+        },
+    )
+    return run
+
+
+async def finish_run(
+    session: AsyncSession, run_id: int, *, status: AgentRunStatus, result: str
+) -> AgentRunRow:
+    """End the run. Idempotent: a run already in a final state is left as it is."""
+    run = await require_run(session, run_id)
+    if AgentRunStatus(run.status).is_final:
+        return run
+    run.status = status.value
+    run.result = result
+    await events.record(
+        session,
+        EventType.AGENT_RUN_COMPLETED,
+        project_id=run.project_id,
+        agent_run_id=run.id,
+        data={"agent_run_id": run.id, "status": run.status, "result": result},
+    )
+    return run
+
+
+async def store_plan_answer(
+    session: AsyncSession, run_id: int, *, action: str, text: str
+) -> AgentRunRow:
+    """Keep the person's answer to a plan; the waiting workflow picks it up from here.
+
+    Raise `Conflict` unless the run waits for one, so a second click cannot answer twice.
+    """
+    run = await require_run(session, run_id)
+    if run.status != AgentRunStatus.WAITING_INPUT or run.plan_answer is not None:
+        raise Conflict(f"agent run {run_id} is {run.status}, not waiting for a plan answer")
+    run.plan_answer = {"action": action, "text": text}
+    run.status = AgentRunStatus.RUNNING.value
+    message = "Plan confirmed" if action == "confirm" else f"Plan changes requested: {text}"
+    await _progress(session, run, {"message": message})
+    return run
+
+
+async def clear_plan_answer(session: AsyncSession, run_id: int) -> None:
+    run = await require_run(session, run_id)
+    run.plan_answer = None
+
+
+async def begin_segment(session: AsyncSession, run_id: int, *, message: str) -> AgentRunRow:
+    """A finished run continues: its status goes back to pending under a new segment number,
+    which names the workflow that carries the continuation. Raise `Conflict` unless the run
+    has finished."""
+    run = await require_run(session, run_id)
+    if not _is_over(run) or run.status == AgentRunStatus.CANCELLED:
+        raise Conflict(
+            f"agent run {run_id} is {run.status}; only a completed or failed run can continue"
+        )
+    run.segment += 1
+    run.next_message = message
+    run.status = AgentRunStatus.PENDING.value
+    await _progress(session, run, {"message": "Continuing the run"})
+    return run

@@ -1,0 +1,87 @@
+"""Event rows: recorded beside every state change, read back by the activity feed and by
+live clients catching up with `since=<id>`."""
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.db.engine import PENDING_EVENTS
+from codegenapp.db.tables import EventRow
+from codegenapp.domain.events import EventRecord, EventType, JsonValue
+from codegenapp.domain.ids import EventId, ProjectId
+
+_EVENT_ORDER_LOCK = 0x0C0DE9E7
+_LOCK_TAKEN = "codegenapp.event_lock_taken"
+
+
+async def _commit_in_id_order(session: AsyncSession) -> None:
+    # PostgreSQL hands out sequence values before commit, so two transactions can commit their
+    # events out of id order and a client resuming from `since` would skip the later-committed,
+    # lower id. Holding this lock until commit makes event ids commit in order.
+    if session.info.get(_LOCK_TAKEN) or session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+    session.info[_LOCK_TAKEN] = True
+
+
+async def record(
+    session: AsyncSession,
+    type: EventType,
+    *,
+    project_id: int | None,
+    data: Mapping[str, JsonValue],
+    agent_run_id: int | None = None,
+    validation_id: int | None = None,
+) -> EventRecord:
+    """Add an event to the current transaction; it is published after the commit."""
+    await _commit_in_id_order(session)
+    row = EventRow(
+        type=type.value,
+        project_id=project_id,
+        agent_run_id=agent_run_id,
+        validation_id=validation_id,
+        data=dict(data),
+    )
+    session.add(row)
+    await session.flush()
+    event = to_record(row)
+    session.info.setdefault(PENDING_EVENTS, []).append(event)
+    return event
+
+
+def to_record(row: EventRow) -> EventRecord:
+    return EventRecord(
+        id=EventId(row.id),
+        type=EventType(row.type),
+        project_id=ProjectId(row.project_id) if row.project_id is not None else None,
+        data=row.data,
+        ts=row.ts,
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    since: int = 0,
+    until: int | None = None,
+    project_id: int | None = None,
+    agent_run_id: int | None = None,
+    validation_id: int | None = None,
+    limit: int = 500,
+) -> list[EventRow]:
+    """Events with `since < id (<= until)`, oldest first."""
+    query = select(EventRow).where(EventRow.id > since).order_by(EventRow.id).limit(limit)
+    if until is not None:
+        query = query.where(EventRow.id <= until)
+    if project_id is not None:
+        query = query.where(EventRow.project_id == project_id)
+    if agent_run_id is not None:
+        query = query.where(EventRow.agent_run_id == agent_run_id)
+    if validation_id is not None:
+        query = query.where(EventRow.validation_id == validation_id)
+    return list((await session.scalars(query)).all())
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    return (await session.scalar(select(func.max(EventRow.id)))) or 0

@@ -1,0 +1,109 @@
+"""Projects: the one write path, and reads."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.db.queries import events
+from codegenapp.db.queries.paging import page
+from codegenapp.db.tables import JsonDict, ProjectRow
+from codegenapp.domain.events import EventType
+from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
+from codegenapp.errors import Conflict
+
+
+def settings_of(project: ProjectRow) -> ProjectSettings:
+    """The stored settings, validated again (they were validated on the way in)."""
+    return ProjectSettings.model_validate(
+        {
+            "deployment_settings": project.deployment_settings,
+            "validation_settings": project.validation_settings,
+            "notification_settings": project.notification_settings,
+        }
+    )
+
+
+def agent_settings_of(project: ProjectRow) -> AgentSettings:
+    return AgentSettings.model_validate(project.agent)
+
+
+def _dump(settings: ProjectSettings) -> dict[str, JsonDict]:
+    return settings.model_dump(mode="json")
+
+
+async def _refuse_duplicate_name(session: AsyncSession, name: str, *, not_id: int = 0) -> None:
+    existing = await session.scalar(
+        select(ProjectRow.id).where(ProjectRow.name == name, ProjectRow.id != not_id)
+    )
+    if existing is not None:
+        raise Conflict(f"name: a project named {name!r} already exists (id {existing})")
+
+
+async def create_project(
+    session: AsyncSession,
+    *,
+    name: str,
+    repository: str,
+    default_branch: str,
+    agent: AgentSettings,
+    settings: ProjectSettings,
+) -> ProjectRow:
+    await _refuse_duplicate_name(session, name)
+    project = ProjectRow(
+        name=name,
+        repository=repository,
+        default_branch=default_branch,
+        agent=agent.model_dump(mode="json"),
+        **_dump(settings),
+    )
+    session.add(project)
+    await session.flush()
+    await events.record(
+        session,
+        EventType.PROJECT_CREATED,
+        project_id=project.id,
+        data={"name": name, "repository": repository},
+    )
+    return project
+
+
+async def update_project(
+    session: AsyncSession,
+    project: ProjectRow,
+    *,
+    name: str,
+    repository: str,
+    default_branch: str,
+    agent: AgentSettings,
+    settings: ProjectSettings,
+) -> ProjectRow:
+    await _refuse_duplicate_name(session, name, not_id=project.id)
+    project.name = name
+    project.repository = repository
+    project.default_branch = default_branch
+    project.agent = agent.model_dump(mode="json")
+    for section, value in _dump(settings).items():
+        setattr(project, section, value)
+    await session.flush()
+    await events.record(
+        session, EventType.PROJECT_UPDATED, project_id=project.id, data={"name": name}
+    )
+    return project
+
+
+async def delete_project(session: AsyncSession, project: ProjectRow) -> None:
+    await session.delete(project)
+    await events.record(
+        session, EventType.PROJECT_DELETED, project_id=project.id, data={"name": project.name}
+    )
+
+
+async def get_project(session: AsyncSession, project_id: int) -> ProjectRow | None:
+    return await session.get(ProjectRow, project_id)
+
+
+async def list_projects(
+    session: AsyncSession, *, limit: int = 50, offset: int = 0
+) -> tuple[list[ProjectRow], int]:
+    return await page(
+        session, select(ProjectRow).order_by(ProjectRow.id), limit=limit, offset=offset
+    )

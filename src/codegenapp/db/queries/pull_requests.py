@@ -1,0 +1,91 @@
+"""Pull requests as we track them, whatever forge hosts them."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.db.queries import events
+from codegenapp.db.tables import PullRequestRow
+from codegenapp.domain.events import EventType
+from codegenapp.errors import NotFound
+
+
+async def record_pull_request(
+    session: AsyncSession,
+    *,
+    project_id: int,
+    agent_run_id: int | None,
+    number: int,
+    url: str,
+    title: str,
+    branch: str,
+    base_branch: str,
+    head_sha: str,
+) -> PullRequestRow:
+    """Insert or move the head of a pull request; `pull_request_opened` / `_updated` events
+    only when something changed, so a repeated call is a no-op."""
+    pr = await session.scalar(
+        select(PullRequestRow).where(
+            PullRequestRow.project_id == project_id, PullRequestRow.number == number
+        )
+    )
+    if pr is not None and pr.head_sha == head_sha:
+        return pr
+    opened = pr is None
+    if pr is None:
+        pr = PullRequestRow(
+            project_id=project_id,
+            number=number,
+            url=url,
+            title=title,
+            branch=branch,
+            base_branch=base_branch,
+            head_sha=head_sha,
+            state="open",
+        )
+        session.add(pr)
+    else:
+        pr.head_sha = head_sha
+    await session.flush()
+    await events.record(
+        session,
+        EventType.PULL_REQUEST_OPENED if opened else EventType.PULL_REQUEST_UPDATED,
+        project_id=project_id,
+        agent_run_id=agent_run_id,
+        data={"number": number, "url": url, "branch": branch, "head_sha": head_sha},
+    )
+    return pr
+
+
+async def get_pull_request(session: AsyncSession, pr_id: int) -> PullRequestRow | None:
+    return await session.get(PullRequestRow, pr_id)
+
+
+async def require_pull_request(session: AsyncSession, pr_id: int) -> PullRequestRow:
+    pr = await get_pull_request(session, pr_id)
+    if pr is None:
+        raise NotFound(f"pull request {pr_id} does not exist")
+    return pr
+
+
+async def mark_merged(
+    session: AsyncSession,
+    pr_id: int,
+    *,
+    merge_sha: str,
+    agent_run_id: int | None,
+    validation_id: int,
+) -> PullRequestRow:
+    """Idempotent: a pull request already recorded as merged stays as it is, with no event."""
+    pr = await require_pull_request(session, pr_id)
+    if pr.merged:
+        return pr
+    pr.merged, pr.merge_sha, pr.state = True, merge_sha, "merged"
+    await events.record(
+        session,
+        EventType.PULL_REQUEST_MERGED,
+        project_id=pr.project_id,
+        agent_run_id=agent_run_id,
+        validation_id=validation_id,
+        data={"number": pr.number, "head_sha": pr.head_sha, "merge_sha": merge_sha},
+    )
+    return pr

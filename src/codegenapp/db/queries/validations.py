@@ -1,0 +1,304 @@
+"""Validations and their steps: the one write path, and reads."""
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.db.queries import events
+from codegenapp.db.queries.paging import page
+from codegenapp.db.tables import JsonDict, PullRequestRow, ValidationRow, ValidationStepRow, utcnow
+from codegenapp.domain.events import EventType, JsonValue
+from codegenapp.domain.states import PIPELINE, StepName, StepStatus, ValidationStatus
+from codegenapp.errors import NotFound
+
+
+async def _event(
+    session: AsyncSession, validation: ValidationRow, type: EventType, data: dict[str, JsonValue]
+) -> None:
+    await events.record(
+        session,
+        type,
+        project_id=validation.project_id,
+        agent_run_id=validation.agent_run_id,
+        validation_id=validation.id,
+        data={
+            "validation_id": validation.id,
+            "agent_run_id": validation.agent_run_id,
+            "pr_number": validation.pr_number,
+            "attempt": validation.attempt,
+            "status": validation.status,
+            **data,
+        },
+    )
+
+
+async def create_validation(
+    session: AsyncSession,
+    *,
+    pull_request: PullRequestRow,
+    agent_run_id: int | None,
+    attempt: int,
+) -> ValidationRow:
+    validation = ValidationRow(
+        project_id=pull_request.project_id,
+        agent_run_id=agent_run_id,
+        pull_request_id=pull_request.id,
+        pr_number=pull_request.number,
+        head_sha=pull_request.head_sha,
+        attempt=attempt,
+        status=ValidationStatus.QUEUED.value,
+        checks={},
+    )
+    session.add(validation)
+    await session.flush()
+    for position, name in enumerate(PIPELINE):
+        session.add(
+            ValidationStepRow(
+                validation_id=validation.id,
+                name=name.value,
+                position=position,
+                status=StepStatus.PENDING.value,
+                log="",
+            )
+        )
+    await _event(
+        session, validation, EventType.VALIDATION_QUEUED, {"head_sha": validation.head_sha}
+    )
+    return validation
+
+
+async def get_validation(session: AsyncSession, validation_id: int) -> ValidationRow | None:
+    return await session.get(ValidationRow, validation_id)
+
+
+async def require_validation(session: AsyncSession, validation_id: int) -> ValidationRow:
+    validation = await get_validation(session, validation_id)
+    if validation is None:
+        raise NotFound(f"validation {validation_id} does not exist")
+    return validation
+
+
+async def list_validations(
+    session: AsyncSession,
+    *,
+    project_id: int | None = None,
+    agent_run_id: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ValidationRow], int]:
+    query = select(ValidationRow).order_by(ValidationRow.id.desc())
+    if project_id is not None:
+        query = query.where(ValidationRow.project_id == project_id)
+    if agent_run_id is not None:
+        query = query.where(ValidationRow.agent_run_id == agent_run_id)
+    if status is not None:
+        query = query.where(ValidationRow.status == status)
+    return await page(session, query, limit=limit, offset=offset)
+
+
+async def validation_ids_of_run(session: AsyncSession, run_id: int) -> list[int]:
+    query = (
+        select(ValidationRow.id)
+        .where(ValidationRow.agent_run_id == run_id)
+        .order_by(ValidationRow.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def list_steps(session: AsyncSession, validation_id: int) -> list[ValidationStepRow]:
+    query = (
+        select(ValidationStepRow)
+        .where(ValidationStepRow.validation_id == validation_id)
+        .order_by(ValidationStepRow.position)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def get_step(
+    session: AsyncSession, validation_id: int, name: StepName
+) -> ValidationStepRow | None:
+    return await session.scalar(
+        select(ValidationStepRow).where(
+            ValidationStepRow.validation_id == validation_id,
+            ValidationStepRow.name == name.value,
+        )
+    )
+
+
+async def _require_step(
+    session: AsyncSession, validation_id: int, name: StepName
+) -> ValidationStepRow:
+    step = await get_step(session, validation_id, name)
+    if step is None:
+        raise NotFound(f"validation {validation_id} has no step {name.value}")
+    return step
+
+
+async def unfinished_validation(
+    session: AsyncSession, pull_request_id: int
+) -> ValidationRow | None:
+    """A queued or running validation of the pull request, if there is one."""
+    return await session.scalar(
+        select(ValidationRow)
+        .where(
+            ValidationRow.pull_request_id == pull_request_id,
+            ValidationRow.status.in_(
+                [ValidationStatus.QUEUED.value, ValidationStatus.RUNNING.value]
+            ),
+        )
+        .order_by(ValidationRow.id.desc())
+        .limit(1)
+    )
+
+
+async def next_attempt(session: AsyncSession, pull_request_id: int) -> int:
+    latest = await session.scalar(
+        select(func.max(ValidationRow.attempt)).where(
+            ValidationRow.pull_request_id == pull_request_id
+        )
+    )
+    return (latest or 0) + 1
+
+
+async def begin_validation(session: AsyncSession, validation_id: int) -> ValidationRow:
+    """Mark the validation running. If it already was (its worker died mid-way), its steps go
+    back to pending: the attempt starts again from a fresh sandbox, and says so."""
+    validation = await require_validation(session, validation_id)
+    if ValidationStatus(validation.status).is_final:
+        return validation
+    restarted = validation.status == ValidationStatus.RUNNING
+    validation.status = ValidationStatus.RUNNING.value
+    validation.started_at = utcnow()
+    if restarted:
+        for step in await list_steps(session, validation_id):
+            step.status, step.started_at, step.finished_at = StepStatus.PENDING.value, None, None
+            if step.log:
+                step.log += "\n--- the worker stopped; this attempt starts again ---\n"
+        await _event(session, validation, EventType.VALIDATION_PROGRESS, {"restarted": True})
+    else:
+        await _event(session, validation, EventType.VALIDATION_STARTED, {})
+    return validation
+
+
+async def record_sandbox(
+    session: AsyncSession, validation_id: int, sandbox: JsonDict | None
+) -> None:
+    validation = await require_validation(session, validation_id)
+    validation.sandbox = sandbox
+
+
+async def start_step(session: AsyncSession, validation_id: int, name: StepName) -> None:
+    validation = await require_validation(session, validation_id)
+    if ValidationStatus(validation.status).is_final:
+        return
+    step = await _require_step(session, validation_id, name)
+    step.status, step.started_at, step.finished_at = StepStatus.RUNNING.value, utcnow(), None
+    await _event(
+        session,
+        validation,
+        EventType.VALIDATION_PROGRESS,
+        {"step": name.value, "step_status": step.status},
+    )
+
+
+async def finish_step(
+    session: AsyncSession,
+    validation_id: int,
+    name: StepName,
+    *,
+    status: StepStatus,
+    summary: str,
+    checks: Mapping[str, str] | None = None,
+) -> None:
+    validation = await require_validation(session, validation_id)
+    # Cleanup still reports after a cancellation; nothing else changes a closed validation.
+    if ValidationStatus(validation.status).is_final and name is not StepName.CLEANUP:
+        return
+    step = await _require_step(session, validation_id, name)
+    step.status, step.summary, step.finished_at = status.value, summary, utcnow()
+    if step.started_at is None:
+        step.started_at = step.finished_at
+    if checks:
+        validation.checks = {**validation.checks, **checks}
+    await _event(
+        session,
+        validation,
+        EventType.VALIDATION_PROGRESS,
+        {"step": name.value, "step_status": status.value, "summary": summary},
+    )
+
+
+async def append_log(session: AsyncSession, validation_id: int, name: StepName, text: str) -> None:
+    await session.execute(
+        update(ValidationStepRow)
+        .where(
+            ValidationStepRow.validation_id == validation_id,
+            ValidationStepRow.name == name.value,
+        )
+        .values(log=ValidationStepRow.log + text)
+    )
+
+
+async def replace_log(session: AsyncSession, validation_id: int, name: StepName, text: str) -> None:
+    step = await _require_step(session, validation_id, name)
+    step.log = text
+
+
+async def finish_validation(
+    session: AsyncSession,
+    validation_id: int,
+    *,
+    status: ValidationStatus,
+    failed_step: StepName | None,
+    reason: str,
+    error_context: str | None = None,
+    error_signature: str | None = None,
+) -> ValidationRow:
+    """End the validation. Idempotent: one already final is left as it is."""
+    validation = await require_validation(session, validation_id)
+    if ValidationStatus(validation.status).is_final:
+        return validation
+    validation.status = status.value
+    validation.failed_step = failed_step.value if failed_step else None
+    validation.reason = reason
+    validation.error_context = error_context
+    validation.error_signature = error_signature
+    validation.finished_at = utcnow()
+    for step in await list_steps(session, validation_id):
+        if step.status in (StepStatus.PENDING, StepStatus.RUNNING):
+            step.status = (
+                StepStatus.CANCELLED.value
+                if status is ValidationStatus.CANCELLED
+                else StepStatus.SKIPPED.value
+            )
+    await _event(
+        session,
+        validation,
+        EventType.VALIDATION_COMPLETED,
+        {
+            "failed_step": validation.failed_step,
+            "reason": reason,
+            "checks": dict(validation.checks),
+        },
+    )
+    return validation
+
+
+async def record_merge(
+    session: AsyncSession,
+    validation_id: int,
+    *,
+    merged: bool,
+    merge_sha: str | None,
+    blocked_reason: str | None,
+) -> ValidationRow:
+    validation = await require_validation(session, validation_id)
+    if validation.merged or validation.merge_blocked_reason:
+        return validation
+    validation.merged, validation.merge_sha = merged, merge_sha
+    validation.merge_blocked_reason = blocked_reason
+    if blocked_reason:
+        await _event(session, validation, EventType.MERGE_BLOCKED, {"reason": blocked_reason})
+    return validation

@@ -1,0 +1,102 @@
+"""The settings tree: built once (by `cli.py` or a test) and passed down; never read at import."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Environment variables use the brief's names where it gives them (DATABASE_URL, REDIS_URL),
+    and the CODEGENAPP_ prefix otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="CODEGENAPP_", populate_by_name=True, frozen=True)
+
+    home: Path = Field(default=Path(".codegenapp"), validation_alias=_env("CODEGENAPP_HOME"))
+    database_url: str | None = Field(
+        default=None, validation_alias=_env("DATABASE_URL", "CODEGENAPP_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=_env("REDIS_URL", "CODEGENAPP_REDIS_URL")
+    )
+    redis_channel: str = Field(
+        default="codegenapp:events", validation_alias=_env("CODEGENAPP_REDIS_CHANNEL")
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("CODEGENAPP_ADMIN_TOKEN")
+    )
+    host: str = Field(default="127.0.0.1", validation_alias=_env("CODEGENAPP_HOST"))
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("CODEGENAPP_PORT"))
+    validation_concurrency: int = Field(
+        default=2, ge=1, le=64, validation_alias=_env("CODEGENAPP_VALIDATION_CONCURRENCY")
+    )
+    queue_polling_interval_sec: float = Field(
+        default=0.05, gt=0, le=5, validation_alias=_env("CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC")
+    )
+    sandbox: Literal["auto", "bubblewrap", "process"] = Field(
+        default="auto", validation_alias=_env("CODEGENAPP_SANDBOX")
+    )
+    agent_poll_interval_sec: float = Field(
+        default=0.2, gt=0, le=60, validation_alias=_env("CODEGENAPP_AGENT_POLL_INTERVAL_SEC")
+    )
+    agent_turn_timeout_sec: float = Field(
+        default=3600, gt=0, validation_alias=_env("CODEGENAPP_AGENT_TURN_TIMEOUT_SEC")
+    )
+    executor_id: str = Field(default="local", validation_alias=_env("CODEGENAPP_EXECUTOR_ID"))
+    log_level: str = Field(default="INFO", validation_alias=_env("CODEGENAPP_LOG_LEVEL"))
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def app_database_url(self) -> str:
+        """The URL of our own tables, with the async driver SQLAlchemy needs."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{self.home / 'codegenapp.sqlite'}"
+        return to_async_url(self.database_url)
+
+    @property
+    def workflow_database_url(self) -> str:
+        """Where DBOS keeps workflow state: beside our tables on PostgreSQL (its own schema),
+        in a file of its own on SQLite so two writers never contend for one file lock."""
+        if self.database_url is None:
+            return f"sqlite:///{self.home / 'workflows.sqlite'}"
+        url = self.database_url
+        if url.startswith("sqlite"):
+            base = url.split("///", 1)[1]
+            return f"sqlite:///{Path(base).with_suffix('')}-workflows.sqlite"
+        return to_sync_postgres_url(url)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+
+def to_async_url(url: str) -> str:
+    for prefix, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url
+
+
+def to_sync_postgres_url(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
