@@ -1,0 +1,136 @@
+"""The one async git runner the drivers share: bounded in time, hooks off, a fixed identity."""
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegenapp.errors import ForgeError
+
+DEFAULT_TIMEOUT_SECONDS = 60.0
+COMMITTER_NAME = "CodegenApp"
+COMMITTER_EMAIL = "codegenapp@localhost"
+
+# Settings that make git behave the same on every machine: no hooks from the repository
+# (they are code we did not choose to run), no gpg prompt, and no automatic maintenance (a
+# background `gc` started by a fetch or merge would hold our pipes open and delay the answer).
+_FIXED_OPTIONS = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "commit.gpgSign=false",
+    "-c",
+    "maintenance.auto=false",
+)
+_STDERR_LIMIT = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class GitResult:
+    exit_code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        """Standard output decoded, without its trailing newline."""
+        return self.stdout.decode("utf-8", errors="replace").rstrip("\n")
+
+
+def _environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """A clean environment: the user's global and system git config are ignored, so their
+    aliases, signing keys or identity can never change what we write."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LC_ALL": "C",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_AUTHOR_NAME": COMMITTER_NAME,
+        "GIT_AUTHOR_EMAIL": COMMITTER_EMAIL,
+        "GIT_COMMITTER_NAME": COMMITTER_NAME,
+        "GIT_COMMITTER_EMAIL": COMMITTER_EMAIL,
+    }
+    env.update(extra)
+    return env
+
+
+def _describe(argv: Sequence[str]) -> str:
+    return "git " + " ".join(argv[:3]) + (" …" if len(argv) > 3 else "")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Kill the whole process group: `git fetch` leaves an `upload-pack` child behind."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+
+
+async def _spawn(
+    argv: Sequence[str], *, cwd: Path | str | None, env: Mapping[str, str] | None, stdin: bool
+) -> asyncio.subprocess.Process:
+    try:
+        return await asyncio.create_subprocess_exec(
+            "git",
+            *_FIXED_OPTIONS,
+            *argv,
+            cwd=cwd,
+            env=_environment(env or {}),
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            # Its own process group, so a timeout can kill git's children with it.
+            start_new_session=True,
+        )
+    except OSError as error:
+        # No git on PATH, or `cwd` is not a directory: say which, as a forge failure.
+        raise ForgeError(f"{_describe(argv)} could not start in {cwd}: {error}") from None
+
+
+async def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    accept: Collection[int] | None = (0,),
+) -> GitResult:
+    """Run `git <argv>` in `cwd` and return its result.
+
+    Raise `ForgeError` carrying git's stderr if the exit code is not in `accept` (None
+    accepts any), or if git outlives `timeout` seconds (it is killed then, as it is if the
+    caller is cancelled).
+    """
+    process = await _spawn(argv, cwd=cwd, env=env, stdin=stdin is not None)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout)
+    except TimeoutError:
+        await _stop(process)
+        raise ForgeError(f"{_describe(argv)} did not finish within {timeout:g} s") from None
+    except BaseException:
+        await _stop(process)
+        raise
+    exit_code = process.returncode if process.returncode is not None else -1
+    result = GitResult(exit_code, stdout, stderr.decode("utf-8", errors="replace").strip())
+    if accept is not None and exit_code not in accept:
+        detail = result.stderr[-_STDERR_LIMIT:] or "(no message)"
+        raise ForgeError(f"{_describe(argv)} failed (exit {exit_code}): {detail}")
+    return result
+
+
+async def output(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> str:
+    """Run `git <argv>` like `run` and return its standard output, stripped of the newline."""
+    result = await run(argv, cwd=cwd, env=env, stdin=stdin, timeout=timeout)
+    return result.text

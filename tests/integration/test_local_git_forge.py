@@ -1,0 +1,503 @@
+"""The local git forge against real repositories on disk: pull requests, merges, snapshots."""
+
+import asyncio
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codegenapp.drivers import git as git_runner
+from codegenapp.drivers.forge import ChangeState, CommitState, Forge
+from codegenapp.drivers.forge.local_git import LocalGitForge
+from codegenapp.errors import ForgeError, MergeRefused, RepositoryInvalid
+
+GIT_ENV = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test Person",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Person",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def make_repo(path: Path) -> Path:
+    """A non-bare repository with `main` checked out and one commit."""
+    path.mkdir(parents=True)
+    git(path, "init", "--quiet", "--initial-branch=main")
+    (path / "README.md").write_text("hello\n")
+    git(path, "add", "README.md")
+    git(path, "commit", "--quiet", "-m", "Initial commit")
+    return path
+
+
+def commit_on(repo: Path, branch: str, files: dict[str, str], message: str = "change") -> str:
+    """Commit `files` on `branch` (created from main if new), then check `main` out again."""
+    exists = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+        cwd=repo,
+        env=GIT_ENV,
+        capture_output=True,
+    )
+    git(repo, "switch", "--quiet", *([] if exists.returncode == 0 else ["-c"]), branch)
+    for name, content in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(content)
+        git(repo, "add", name)
+    git(repo, "commit", "--quiet", "-m", message)
+    sha = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "--quiet", "main")
+    return sha
+
+
+def tip(repo: Path, branch: str) -> str:
+    return git(repo, "rev-parse", f"refs/heads/{branch}")
+
+
+def commit_count(repo: Path, ref: str) -> int:
+    return int(git(repo, "rev-list", "--count", ref))
+
+
+@pytest.fixture
+def forge() -> LocalGitForge:
+    return LocalGitForge()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "project")
+
+
+async def open_pr(forge: LocalGitForge, repo: Path, branch: str = "feature") -> int:
+    change = await forge.open_change_request(
+        str(repo), head_branch=branch, base_branch="main", title="A change", body="Because."
+    )
+    return change.number
+
+
+def test_the_local_git_forge_is_a_forge() -> None:
+    forge: Forge = LocalGitForge()  # mypy checks the Protocol here
+
+    assert forge.name == "local_git"
+
+
+# --- check_repository ---------------------------------------------------------------------
+
+
+async def test_a_repository_with_its_branch_passes_the_check(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    await forge.check_repository(str(repo), default_branch="main")
+
+
+async def test_a_missing_path_is_an_invalid_repository(
+    forge: LocalGitForge, tmp_path: Path
+) -> None:
+    with pytest.raises(RepositoryInvalid) as caught:
+        await forge.check_repository(str(tmp_path / "nowhere"), default_branch="main")
+
+    assert caught.value.field == "repository"
+    assert "does not exist" in caught.value.message
+
+
+async def test_a_relative_path_is_an_invalid_repository(forge: LocalGitForge) -> None:
+    with pytest.raises(RepositoryInvalid) as caught:
+        await forge.check_repository("project", default_branch="main")
+
+    assert caught.value.field == "repository"
+    assert "not an absolute path" in caught.value.message
+
+
+async def test_a_plain_directory_is_not_a_git_repository_even_inside_one(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    (repo / "sub").mkdir()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+
+    for path in (plain, repo / "sub"):
+        with pytest.raises(RepositoryInvalid) as caught:
+            await forge.check_repository(str(path), default_branch="main")
+        assert caught.value.field == "repository"
+        assert caught.value.message == f"{path} is not a git repository"
+
+
+async def test_a_missing_branch_is_named_with_the_branches_the_repository_has(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    commit_on(repo, "develop", {"a.txt": "a\n"})
+
+    with pytest.raises(RepositoryInvalid) as caught:
+        await forge.check_repository(str(repo), default_branch="trunk")
+
+    assert caught.value.field == "default_branch"
+    assert "no branch 'trunk'" in caught.value.message
+    assert "(branches: develop, main)" in caught.value.message
+
+
+# --- pull requests ------------------------------------------------------------------------
+
+
+async def test_opening_a_pull_request_twice_returns_the_same_one(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+
+    first = await forge.open_change_request(
+        str(repo), head_branch="feature", base_branch="main", title="Add a", body="Body"
+    )
+    again = await forge.open_change_request(
+        str(repo), head_branch="feature", base_branch="main", title="Other", body="Other"
+    )
+
+    assert first == again
+    assert first.number == 1
+    assert first.url == f"file://{repo}#pull-1"
+    assert (first.title, first.head_sha, first.state) == ("Add a", head, ChangeState.OPEN)
+    stored = json.loads((repo / ".git/codegenapp/pulls/1.json").read_text())
+    assert stored["head_branch"] == "feature"
+    assert stored["state"] == "open"
+
+
+async def test_pull_requests_for_different_branches_get_their_own_numbers(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    for branch in ("one", "two", "three"):
+        commit_on(repo, branch, {f"{branch}.txt": "x\n"})
+
+    numbers = await asyncio.gather(*(open_pr(forge, repo, b) for b in ("one", "two", "three")))
+
+    assert sorted(numbers) == [1, 2, 3]
+    listed = await forge.list_open_change_requests(str(repo))
+    assert [c.number for c in listed] == [1, 2, 3]
+
+
+async def test_an_open_pull_requests_head_follows_its_branch(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+
+    newer = commit_on(repo, "feature", {"a.txt": "b\n"})
+    change = await forge.get_change_request(str(repo), number)
+
+    assert change is not None
+    assert change.head_sha == newer
+
+
+async def test_a_pull_request_for_a_missing_branch_is_refused(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    with pytest.raises(ForgeError, match="branch 'ghost' does not exist"):
+        await open_pr(forge, repo, "ghost")
+
+    assert not (repo / ".git/codegenapp/pulls").exists()
+
+
+async def test_an_unknown_pull_request_reads_as_none(forge: LocalGitForge, repo: Path) -> None:
+    assert await forge.get_change_request(str(repo), 7) is None
+
+
+async def test_comments_and_statuses_are_stored_with_the_pull_request(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+
+    await forge.comment(str(repo), number, "Looks good")
+    await forge.set_commit_status(
+        str(repo), head, context="tests", state=CommitState.PENDING, description="running"
+    )
+    await forge.set_commit_status(
+        str(repo), head, context="tests", state=CommitState.SUCCESS, description="42 passed"
+    )
+
+    stored = json.loads((repo / ".git/codegenapp/pulls/1.json").read_text())
+    assert [c["body"] for c in stored["comments"]] == ["Looks good"]
+    status = stored["statuses"][head]["tests"]
+    assert (status["state"], status["description"]) == ("success", "42 passed")
+
+
+async def test_a_status_on_a_commit_no_pull_request_holds_is_refused(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    with pytest.raises(ForgeError, match="belongs to no pull request"):
+        await forge.set_commit_status(
+            str(repo), tip(repo, "main"), context="t", state=CommitState.ERROR, description=""
+        )
+
+
+# --- merge --------------------------------------------------------------------------------
+
+
+async def test_a_merge_makes_one_merge_commit_on_the_base_containing_the_head(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    old_base = commit_on(repo, "main", {"b.txt": "b\n"})
+    number = await open_pr(forge, repo)
+
+    result = await forge.merge(str(repo), number, expected_head_sha=head, message="Merge #1")
+
+    assert not result.already_merged
+    assert tip(repo, "main") == result.merge_sha
+    assert git(repo, "rev-list", "--parents", "-n1", result.merge_sha).split()[1:] == [
+        old_base,
+        head,
+    ]
+    assert git(repo, "log", "-1", "--format=%s|%an|%cn", result.merge_sha) == (
+        "Merge #1|CodegenApp|CodegenApp"
+    )
+    assert git(repo, "show", f"{result.merge_sha}:a.txt") == "a"
+    change = await forge.get_change_request(str(repo), number)
+    assert change is not None
+    assert (change.state, change.merge_sha, change.head_sha) == (
+        ChangeState.MERGED,
+        result.merge_sha,
+        head,
+    )
+    assert await forge.list_open_change_requests(str(repo)) == []
+
+
+async def test_merging_twice_makes_one_merge_commit(forge: LocalGitForge, repo: Path) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+
+    first = await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+    second = await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    assert second.merge_sha == first.merge_sha
+    assert second.already_merged
+    assert tip(repo, "main") == first.merge_sha
+    assert git(repo, "rev-list", "--merges", "--count", "main") == "1"
+
+
+async def test_a_merged_pull_request_refuses_a_merge_at_another_head(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+    await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+    merged = tip(repo, "main")
+
+    with pytest.raises(MergeRefused, match=f"was merged at {head}, not at the expected head"):
+        await forge.merge(str(repo), number, expected_head_sha="f" * 40, message="m")
+
+    assert tip(repo, "main") == merged
+
+
+async def test_concurrent_merges_of_one_pull_request_make_one_merge_commit(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+
+    results = await asyncio.gather(
+        *(forge.merge(str(repo), number, expected_head_sha=head, message="m") for _ in range(4))
+    )
+
+    assert len({r.merge_sha for r in results}) == 1
+    assert sorted(r.already_merged for r in results) == [False, True, True, True]
+    assert git(repo, "rev-list", "--merges", "--count", "main") == "1"
+
+
+async def test_a_merged_pull_request_keeps_the_head_it_was_merged_at(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+    await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    commit_on(repo, "feature", {"a.txt": "later\n"})
+    change = await forge.get_change_request(str(repo), number)
+
+    assert change is not None
+    assert change.head_sha == head
+
+
+async def test_a_merge_is_refused_when_the_head_moved_and_nothing_changes(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    validated = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+    moved = commit_on(repo, "feature", {"a.txt": "unvalidated\n"})
+    base = tip(repo, "main")
+
+    with pytest.raises(MergeRefused) as caught:
+        await forge.merge(str(repo), number, expected_head_sha=validated, message="m")
+
+    assert f"expected {validated}, found {moved}" in str(caught.value)
+    assert tip(repo, "main") == base
+    change = await forge.get_change_request(str(repo), number)
+    assert change is not None
+    assert change.state is ChangeState.OPEN
+
+
+async def test_a_conflicting_merge_is_refused_naming_the_paths(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"README.md": "theirs\n", "same.txt": "x\n"})
+    commit_on(repo, "main", {"README.md": "ours\n"})
+    base = tip(repo, "main")
+    number = await open_pr(forge, repo)
+
+    with pytest.raises(MergeRefused, match=r"conflicts with 'main' in: README\.md$"):
+        await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    assert tip(repo, "main") == base
+    assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_a_head_already_in_the_base_after_a_crash_is_recorded_without_a_new_commit(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+    # What a crash between moving the base and writing the pull request file leaves behind.
+    git(repo, "merge", "--quiet", "--no-ff", "-m", "merged before the crash", "feature")
+    merged = tip(repo, "main")
+
+    result = await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    assert result.already_merged
+    assert result.merge_sha == merged
+    assert tip(repo, "main") == merged
+    change = await forge.get_change_request(str(repo), number)
+    assert change is not None
+    assert (change.state, change.merge_sha) == (ChangeState.MERGED, merged)
+
+
+async def test_a_clean_checked_out_base_follows_the_merge(forge: LocalGitForge, repo: Path) -> None:
+    head = commit_on(repo, "feature", {"src/new.py": "print('new')\n"})
+    number = await open_pr(forge, repo)
+
+    result = await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    assert git(repo, "rev-parse", "HEAD") == result.merge_sha
+    assert (repo / "src/new.py").read_text() == "print('new')\n"
+    assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_the_repositorys_hooks_never_run(forge: LocalGitForge, repo: Path) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+    marker = repo.parent / "hook-ran"
+    for hook in ("post-merge", "reference-transaction", "post-checkout"):
+        script = repo / ".git/hooks" / hook
+        script.write_text(f"#!/bin/sh\necho {hook} >> {marker}\n")
+        script.chmod(0o755)
+
+    await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    assert (repo / "a.txt").exists()
+    assert not marker.exists()
+
+
+async def test_a_dirty_checked_out_base_refuses_the_merge_and_changes_nothing(
+    forge: LocalGitForge, repo: Path
+) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    number = await open_pr(forge, repo)
+    base = tip(repo, "main")
+    (repo / "README.md").write_text("work in progress\n")
+
+    with pytest.raises(MergeRefused, match="has local changes"):
+        await forge.merge(str(repo), number, expected_head_sha=head, message="m")
+
+    assert tip(repo, "main") == base
+    assert (repo / "README.md").read_text() == "work in progress\n"
+    assert not (repo / "a.txt").exists()
+    change = await forge.get_change_request(str(repo), number)
+    assert change is not None
+    assert change.state is ChangeState.OPEN
+
+
+async def test_a_bare_repository_works(forge: LocalGitForge, repo: Path, tmp_path: Path) -> None:
+    head = commit_on(repo, "feature", {"a.txt": "a\n"})
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(repo), str(bare))
+    await forge.check_repository(str(bare), default_branch="main")
+
+    number = await open_pr(forge, bare)
+    result = await forge.merge(str(bare), number, expected_head_sha=head, message="m")
+
+    assert tip(bare, "main") == result.merge_sha
+    assert (bare / "codegenapp/pulls/1.json").is_file()
+    assert commit_count(bare, "main") == 3
+
+
+# --- fetch_snapshot -----------------------------------------------------------------------
+
+
+async def test_a_snapshot_holds_exactly_that_commit_and_nothing_of_the_source(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    first = commit_on(repo, "feature", {"a.txt": "one\n"})
+    commit_on(repo, "feature", {"a.txt": "two\n"})
+    dest = tmp_path / "snapshot"
+
+    await forge.fetch_snapshot(str(repo), first, dest)
+
+    assert git(dest, "rev-parse", "HEAD") == first
+    assert (dest / "a.txt").read_text() == "one\n"
+    assert git(dest, "rev-list", "--all", "--count") == "1"
+    assert git(dest, "remote") == ""
+    assert str(repo) not in (dest / ".git/config").read_text()
+    assert not (dest / ".git/objects/info/alternates").exists()
+    assert not (dest / ".git/FETCH_HEAD").exists()
+    assert git(dest, "status", "--porcelain") == ""
+
+
+async def test_a_snapshot_of_an_unknown_commit_fails_clearly_and_leaves_nothing(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "snapshot"
+
+    with pytest.raises(ForgeError, match=f"commit {'0' * 40} does not exist in {repo}"):
+        await forge.fetch_snapshot(str(repo), "0" * 40, dest)
+    with pytest.raises(ForgeError, match="not a full commit id"):
+        await forge.fetch_snapshot(str(repo), "HEAD", dest)
+
+    assert not dest.exists()
+
+
+async def test_a_snapshot_refuses_an_existing_destination(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "taken"
+    dest.mkdir()
+
+    with pytest.raises(ForgeError, match="already exists"):
+        await forge.fetch_snapshot(str(repo), tip(repo, "main"), dest)
+
+
+# --- the git runner -----------------------------------------------------------------------
+
+
+async def test_git_that_outlives_its_timeout_is_killed_with_a_clear_error(
+    repo: Path, tmp_path: Path
+) -> None:
+    endless = tmp_path / "endless-input"
+    endless.touch()
+    hang = ["-c", f"alias.hang=!tail -f {endless}", "hang"]
+
+    with pytest.raises(ForgeError, match=r"did not finish within 0\.2 s"):
+        await git_runner.run(hang, cwd=repo, timeout=0.2)
+
+    left = subprocess.run(["pgrep", "-f", str(endless)], capture_output=True, text=True)
+    assert left.stdout == ""
+
+
+async def test_a_failing_git_command_carries_gits_message(repo: Path) -> None:
+    with pytest.raises(ForgeError, match=r"git rev-parse --verify nowhere failed \(exit 128\)"):
+        await git_runner.run(["rev-parse", "--verify", "nowhere"], cwd=repo)
