@@ -1,0 +1,125 @@
+"""Per-sandbox state on the host, as small JSON files, so any process can act on a handle.
+
+Layout under the driver's `state_dir` (never inside a work area, so code in the sandbox cannot
+change what a driver reads back):
+
+    <id>/sandbox.json          the spec: name, work area, env, limits
+    <id>/process-<pid>.json    a command running now (removed when it ends)
+    <id>/service-<port>.json   a service: its process, host port and, once known, exit code
+
+One file per process or service, each replaced atomically, so concurrent workers never
+overwrite each other's records.
+"""
+
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from codegenapp.drivers.sandbox import ResourceLimits
+from codegenapp.drivers.sandbox.processes import ProcessRecord
+from codegenapp.errors import SandboxError
+
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,95}")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxState:
+    driver: str
+    name: str
+    work_area: str
+    env: dict[str, str]
+    limits: ResourceLimits
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    port: int  # the port the service was asked to listen on
+    host_port: int  # where the host reaches it (the process driver picks its own)
+    process: ProcessRecord
+    exit_code: int | None = None
+
+
+_SANDBOX = TypeAdapter(SandboxState)
+_PROCESS = TypeAdapter(ProcessRecord)
+_SERVICE = TypeAdapter(ServiceRecord)
+
+
+class StateStore:
+    """Reads and writes sandbox state under one host directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def directory(self, sandbox_id: str) -> Path:
+        """Where `sandbox_id`'s files live. Raise `SandboxError` for an id we never issue."""
+        if not _ID.fullmatch(sandbox_id):
+            raise SandboxError(f"not a sandbox id: {sandbox_id!r}")
+        return self.root / sandbox_id
+
+    def save(self, sandbox_id: str, state: SandboxState) -> None:
+        directory = self.directory(sandbox_id)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write(directory / "sandbox.json", _SANDBOX.dump_json(state))
+
+    def find(self, sandbox_id: str) -> SandboxState | None:
+        """The stored spec, or None if the sandbox was never created or was destroyed."""
+        return _read(self.directory(sandbox_id) / "sandbox.json", _SANDBOX)
+
+    def add_process(self, sandbox_id: str, record: ProcessRecord) -> None:
+        """Record a running command. Raise `SandboxError` if the sandbox was destroyed."""
+        path = self.directory(sandbox_id) / f"process-{record.pid}.json"
+        try:
+            _write(path, _PROCESS.dump_json(record))
+        except FileNotFoundError as exc:
+            raise SandboxError(f"sandbox {sandbox_id!r} was destroyed") from exc
+
+    def remove_process(self, sandbox_id: str, pid: int) -> None:
+        (self.directory(sandbox_id) / f"process-{pid}.json").unlink(missing_ok=True)
+
+    def save_service(self, sandbox_id: str, record: ServiceRecord) -> None:
+        """Record a service. Raise `SandboxError` if the sandbox was destroyed."""
+        path = self.directory(sandbox_id) / f"service-{record.port}.json"
+        try:
+            _write(path, _SERVICE.dump_json(record))
+        except FileNotFoundError as exc:
+            raise SandboxError(f"sandbox {sandbox_id!r} was destroyed") from exc
+
+    def service(self, sandbox_id: str, port: int) -> ServiceRecord | None:
+        return _read(self.directory(sandbox_id) / f"service-{port}.json", _SERVICE)
+
+    def processes(self, sandbox_id: str) -> list[ProcessRecord]:
+        """Every recorded process of the sandbox, commands and services alike."""
+        directory = self.directory(sandbox_id)
+        commands = [_read(path, _PROCESS) for path in directory.glob("process-*.json")]
+        services = [_read(path, _SERVICE) for path in directory.glob("service-*.json")]
+        return [record for record in commands if record is not None] + [
+            service.process for service in services if service is not None
+        ]
+
+    def remove(self, sandbox_id: str) -> None:
+        """Forget the sandbox. Idempotent."""
+        shutil.rmtree(self.directory(sandbox_id), ignore_errors=True)
+
+
+def _write(path: Path, data: bytes) -> None:
+    # Write aside, then rename: a reader sees the old file or the new one, never half of one.
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _read(path: Path, adapter: TypeAdapter[T]) -> T | None:
+    try:
+        return adapter.validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except ValidationError as exc:
+        raise SandboxError(f"unreadable sandbox state {path}: {exc}") from exc
