@@ -13,7 +13,8 @@ from codegenapp.domain.masking import Masker, strip_ansi
 
 LOG_TAIL_LINES = 80
 LOG_TAIL_CHARS = 8000
-_VOLATILE = re.compile(r"\b(0x[0-9a-f]+|[0-9a-f]{7,40}|\d+(\.\d+)?)\b", re.I)
+# Ids, shas, timings and counts differ between two runs of the same failure.
+_VOLATILE = re.compile(r"\b[0-9a-f]{7,40}\b|0x[0-9a-f]+|\d+", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class ErrorContext:
     reason: str
     log_tail: str
     health_answer: str | None
+    log_step: str = ""  # whose log `log_tail` is, when not the failed step's own
 
     @property
     def signature(self) -> str:
@@ -59,7 +61,7 @@ def condense_log(log: str, masker: Masker) -> str:
 
 
 def _fence_for(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+|~+", text)), default=0)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     return "`" * max(3, longest + 1)
 
 
@@ -83,6 +85,6 @@ def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
         lines += ["", "Health check answer:", f"{fence}text", context.health_answer, fence]
     if context.log_tail:
         fence = _fence_for(context.log_tail)
-        lines += ["", f"Last lines of the `{context.failed_step}` log:"]
+        lines += ["", f"Last lines of the `{context.log_step or context.failed_step}` log:"]
         lines += [f"{fence}text", context.log_tail, fence]
     return "\n".join(lines)

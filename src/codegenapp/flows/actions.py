@@ -1,0 +1,152 @@
+"""What people can ask of runs and validations. Every API write lands in one of these.
+
+Each action first changes our tables (refusing with `Conflict` what the state does not allow),
+then starts or signals the workflow. A crash between the two is repaired at start-up by
+`reconcile.py`.
+"""
+
+import contextlib
+import logging
+
+from dbos import DBOS, SetWorkflowID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
+from codegenapp.db.tables import AgentRunRow, ValidationRow
+from codegenapp.domain.states import AgentRunStatus, ValidationStatus
+from codegenapp.drivers.agent import AgentJob
+from codegenapp.drivers.forge import ChangeState
+from codegenapp.errors import Conflict, InvalidInput, NotFound
+from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
+from codegenapp.flows.runtime import current
+from codegenapp.flows.validation import QUEUE, validation_flow, workflow_id
+
+log = logging.getLogger(__name__)
+RUN_QUEUE = "agent-runs"
+
+
+async def launch_segment(run_id: int, segment: int) -> None:
+    """Start (idempotently: the workflow id is fixed) the workflow of one run segment."""
+    with SetWorkflowID(run_workflow_id(run_id, segment)):
+        await DBOS.enqueue_workflow_async(RUN_QUEUE, agent_run_flow, run_id)
+
+
+async def launch_validation(validation_id: int) -> None:
+    with SetWorkflowID(workflow_id(validation_id)):
+        await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation_id)
+
+
+async def start_run(*, project_id: int, goal: str) -> AgentRunRow:
+    goal = goal.strip()
+    if not goal:
+        raise InvalidInput("goal", "must not be empty: say what the agent should do")
+    async with current().database.transaction() as session:
+        if await projects.get_project(session, project_id) is None:
+            raise NotFound(f"project {project_id} does not exist")
+        run = await agent_runs.create_run(session, project_id=project_id, goal=goal)
+    await launch_segment(run.id, run.segment)
+    return run
+
+
+async def answer_plan(run_id: int, *, action: str, text: str) -> AgentRunRow:
+    if action == "modify" and not text.strip():
+        raise InvalidInput("text", "is required when action is 'modify': say what to change")
+    async with current().database.transaction() as session:
+        run = await agent_runs.store_plan_answer(session, run_id, action=action, text=text.strip())
+    # Only a wake-up call: the workflow reads the answer from the table, and re-checks it
+    # every few minutes, so a lost message delays the run but cannot strand it.
+    try:
+        await DBOS.send_async(run_workflow_id(run_id, run.segment), "answer", topic=PLAN_TOPIC)
+    except Exception:
+        log.warning("could not wake agent run %s; it will see the answer shortly", run_id)
+    return run
+
+
+async def continue_run(run_id: int, *, message: str) -> AgentRunRow:
+    message = message.strip()
+    if not message:
+        raise InvalidInput("message", "must not be empty")
+    async with current().database.transaction() as session:
+        run = await agent_runs.begin_segment(session, run_id, message=message)
+    await launch_segment(run.id, run.segment)
+    return run
+
+
+async def cancel_run(run_id: int) -> AgentRunRow:
+    runtime = current()
+    async with runtime.database.transaction() as session:
+        run = await agent_runs.require_run(session, run_id)
+        if AgentRunStatus(run.status).is_final:
+            raise Conflict(f"agent run {run_id} is already {run.status}")
+        run = await agent_runs.finish_run(
+            session, run_id, status=AgentRunStatus.CANCELLED, result="Cancelled by a person."
+        )
+        open_ids = await _close_open_validations(session, run_id)
+        project = await projects.get_project(session, run.project_id)
+    await DBOS.cancel_workflow_async(run_workflow_id(run_id, run.segment))
+    for validation_id in open_ids:
+        await DBOS.cancel_workflow_async(workflow_id(validation_id))
+    if project is not None and run.agent_driver and run.agent_job_id:
+        agent = runtime.drivers.agent(projects.agent_settings_of(project))
+        with contextlib.suppress(Exception):  # the run is cancelled on our side regardless
+            await agent.cancel(AgentJob(driver=run.agent_driver, external_id=run.agent_job_id))
+    return run
+
+
+async def _close_open_validations(session: AsyncSession, run_id: int) -> list[int]:
+    closed = []
+    for validation_id in await validations.validation_ids_of_run(session, run_id):
+        validation = await validations.require_validation(session, validation_id)
+        if not ValidationStatus(validation.status).is_final:
+            await validations.finish_validation(
+                session,
+                validation_id,
+                status=ValidationStatus.CANCELLED,
+                failed_step=None,
+                reason="the agent run was cancelled",
+            )
+            closed.append(validation_id)
+    return closed
+
+
+async def retry_validation(validation_id: int) -> ValidationRow:
+    """Validate the pull request's current head again, as a new attempt."""
+    runtime = current()
+    async with runtime.database.read() as session:
+        validation = await validations.require_validation(session, validation_id)
+        pr = await pull_requests.require_pull_request(session, validation.pull_request_id)
+        project = await projects.get_project(session, validation.project_id)
+        run = await agent_runs.get_run(session, validation.agent_run_id or 0)
+    if not ValidationStatus(validation.status).is_final:
+        raise Conflict(f"validation {validation_id} is still {validation.status}")
+    if pr.merged:
+        raise Conflict(f"pull request #{pr.number} is already merged")
+    if run is not None and run.status == AgentRunStatus.VALIDATING:
+        raise Conflict(f"agent run {run.id} is validating this pull request already")
+    if project is None:
+        raise NotFound(f"project {validation.project_id} does not exist")
+    change = await runtime.drivers.forge(project.repository).get_change_request(
+        project.repository, pr.number
+    )
+    if change is None or change.state is not ChangeState.OPEN:
+        raise Conflict(f"pull request #{pr.number} is not open")
+    async with runtime.database.transaction() as session:
+        fresh_pr = await pull_requests.record_pull_request(
+            session,
+            project_id=project.id,
+            agent_run_id=validation.agent_run_id,
+            number=change.number,
+            url=change.url,
+            title=change.title,
+            branch=change.head_branch,
+            base_branch=change.base_branch,
+            head_sha=change.head_sha,
+        )
+        retry = await validations.create_validation(
+            session,
+            pull_request=fresh_pr,
+            agent_run_id=validation.agent_run_id,
+            attempt=await validations.next_attempt(session, fresh_pr.id),
+        )
+    await launch_validation(retry.id)
+    return retry

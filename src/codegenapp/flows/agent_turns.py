@@ -1,0 +1,169 @@
+"""The agent-run flow's durable steps that talk to the agent: ask, wait for the turn, record it.
+
+A request id made of the run and the turn number makes every ask idempotent: a step that
+re-runs after a crash does not send the same message twice.
+"""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dbos import DBOS
+
+from codegenapp.db.queries import agent_runs, projects, pull_requests
+from codegenapp.db.tables import AgentRunRow, ProjectRow
+from codegenapp.domain.states import ResponseType
+from codegenapp.drivers.agent import Agent, AgentJob, AgentJobStatus, AgentState, AgentTask
+from codegenapp.flows.runtime import current
+
+MAX_POLL_INTERVAL_SEC = 5.0
+
+
+class TurnKind(StrEnum):
+    REPLY = "reply"
+    PLAN = "plan"
+    PULL_REQUEST = "pull_request"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    kind: TurnKind
+    text: str
+    pull_request_id: int | None = None
+    head_sha: str | None = None
+
+
+def _request_id(run_id: int, turn: int) -> str:
+    return f"agent-run-{run_id}-turn-{turn}"
+
+
+async def _load(run_id: int) -> tuple[AgentRunRow, ProjectRow, Agent]:
+    runtime = current()
+    async with runtime.database.read() as session:
+        run = await agent_runs.require_run(session, run_id)
+        project = await projects.get_project(session, run.project_id)
+    if project is None:
+        raise RuntimeError(f"the project of agent run {run_id} was deleted")
+    return run, project, runtime.drivers.agent(projects.agent_settings_of(project))
+
+
+def _job(run: AgentRunRow) -> AgentJob:
+    if run.agent_driver is None or run.agent_job_id is None:
+        raise RuntimeError(f"agent run {run.id} has no agent job yet")
+    return AgentJob(driver=run.agent_driver, external_id=run.agent_job_id)
+
+
+@DBOS.step(name="agent.open_segment")
+async def open_segment(run_id: int) -> tuple[int, str | None]:
+    """The turn a workflow segment starts with, and the person's message that opens it (None
+    for the first segment, which starts with the goal)."""
+    async with current().database.read() as session:
+        run = await agent_runs.require_run(session, run_id)
+    return run.turns_requested + 1, run.next_message if run.segment > 0 else None
+
+
+@DBOS.step(name="agent.start")
+async def start(run_id: int, turn: int) -> None:
+    run, project, agent = await _load(run_id)
+    async with current().database.transaction() as session:
+        await agent_runs.mark_running(
+            session, run_id, turn=turn, message="Sent the goal to the agent"
+        )
+    task = AgentTask(
+        run_id=run_id,
+        goal=run.goal,
+        repository=project.repository,
+        base_branch=project.default_branch,
+        branch=run.branch,
+        settings=projects.agent_settings_of(project),
+    )
+    job = await agent.start(task, request_id=_request_id(run_id, turn))
+    async with current().database.transaction() as session:
+        await agent_runs.record_job(
+            session, run_id, driver=job.driver, job_id=job.external_id, is_ai=agent.is_ai
+        )
+
+
+@DBOS.step(name="agent.resume")
+async def resume(run_id: int, turn: int, prompt: str, note: str) -> None:
+    """Send the next message; `note` is what the activity feed says about it."""
+    run, _, agent = await _load(run_id)
+    async with current().database.transaction() as session:
+        await agent_runs.mark_running(session, run_id, turn=turn, message=note)
+        await agent_runs.clear_plan_answer(session, run_id)
+    await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
+
+
+@DBOS.step(name="agent.request_fix")
+async def request_fix(
+    run_id: int, turn: int, validation_id: int, prompt: str, attempt: int
+) -> None:
+    run, _, agent = await _load(run_id)
+    async with current().database.transaction() as session:
+        await agent_runs.request_fix(
+            session,
+            run_id,
+            turn=turn,
+            validation_id=validation_id,
+            attempt=attempt,
+            reason="Sent the validation's error context to the agent",
+        )
+    await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
+
+
+@DBOS.step(name="agent.wait", preemptible=True)
+async def wait_for_turn(run_id: int, turn: int) -> TurnOutcome:
+    """Poll the agent until turn `turn` is over, recording its progress messages as they come."""
+    runtime = current()
+    run, project, agent = await _load(run_id)
+    job = _job(run)
+    interval = runtime.settings.agent_poll_interval_sec
+    deadline = time.monotonic() + runtime.settings.agent_turn_timeout_sec
+    while True:
+        state = await agent.poll(job, since=run.progress_cursor)
+        async with runtime.database.transaction() as session:
+            run = await agent_runs.record_agent_messages(
+                session, run_id, messages=state.progress, cursor=state.cursor
+            )
+        if state.turn >= turn and state.status is not AgentJobStatus.RUNNING:
+            return await _record_outcome(run, project, state)
+        if time.monotonic() > deadline:
+            return TurnOutcome(TurnKind.FAILED, "the agent did not finish its turn in time")
+        await asyncio.sleep(interval)
+        interval = min(interval * 1.5, MAX_POLL_INTERVAL_SEC)
+
+
+async def _record_outcome(run: AgentRunRow, project: ProjectRow, state: AgentState) -> TurnOutcome:
+    if state.status is AgentJobStatus.FAILED:
+        return TurnOutcome(TurnKind.FAILED, state.error or "the agent reported a failure")
+    if state.status is AgentJobStatus.CANCELLED:
+        return TurnOutcome(TurnKind.CANCELLED, "the agent job was cancelled")
+    if state.plan is not None:
+        async with current().database.transaction() as session:
+            await agent_runs.wait_for_plan_answer(session, run.id, plan=state.plan)
+        return TurnOutcome(TurnKind.PLAN, state.plan)
+    if state.pull_request is None:
+        async with current().database.transaction() as session:
+            await agent_runs.record_reply(
+                session, run.id, response_type=ResponseType.REGULAR, text=state.reply
+            )
+        return TurnOutcome(TurnKind.REPLY, state.reply)
+    ref = state.pull_request
+    async with current().database.transaction() as session:
+        pr = await pull_requests.record_pull_request(
+            session,
+            project_id=project.id,
+            agent_run_id=run.id,
+            number=ref.number,
+            url=ref.url,
+            title=run.goal.splitlines()[0][:200] if run.goal else f"Agent run {run.id}",
+            branch=ref.branch,
+            base_branch=project.default_branch,
+            head_sha=ref.head_sha,
+        )
+        text = state.reply or f"Opened pull request #{ref.number}"
+        await agent_runs.record_reply(session, run.id, response_type=ResponseType.PR, text=text)
+    return TurnOutcome(TurnKind.PULL_REQUEST, text, pr.id, ref.head_sha)

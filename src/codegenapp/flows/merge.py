@@ -1,0 +1,91 @@
+"""Auto-merge: exactly the validated commit, only when the project's policy allows it."""
+
+import asyncio
+from dataclasses import dataclass
+
+from dbos import DBOS
+
+from codegenapp.db.queries import projects, pull_requests, validations
+from codegenapp.domain.merge_policy import decide_merge
+from codegenapp.domain.states import CheckName, CheckStatus
+from codegenapp.errors import MergeRefused
+from codegenapp.flows.reporting import best_effort
+from codegenapp.flows.runtime import current
+
+
+@dataclass(frozen=True, slots=True)
+class MergeOutcome:
+    merged: bool
+    merge_sha: str | None
+    reason: str
+
+
+@DBOS.step(name="validation.merge")
+async def merge_if_allowed(validation_id: int) -> MergeOutcome:
+    """Merge the validated head if the policy allows it; otherwise record why not.
+
+    Safe to run again after a crash: the forge's merge is idempotent for the same head, and
+    our records change only once.
+    """
+    runtime = current()
+    async with runtime.database.read() as session:
+        validation = await validations.require_validation(session, validation_id)
+        project = await projects.get_project(session, validation.project_id)
+        pr = await pull_requests.require_pull_request(session, validation.pull_request_id)
+    if project is None:
+        return MergeOutcome(False, None, "the project was deleted")
+    if validation.merged:
+        return MergeOutcome(True, validation.merge_sha, "already merged")
+    settings = projects.settings_of(project).validation_settings
+    checks = {
+        CheckName(name): CheckStatus(str(status)) for name, status in validation.checks.items()
+    }
+    decision = decide_merge(settings, checks)
+    forge = runtime.drivers.forge(project.repository)
+    reason, merge_sha = decision.reason, None
+    if decision.allowed:
+        try:
+            result = await forge.merge(
+                project.repository,
+                pr.number,
+                expected_head_sha=validation.head_sha,
+                message=f"Merge pull request #{pr.number} from {pr.branch}\n\n{pr.title}\n\n"
+                f"Validated by CodegenApp (validation {validation_id}, attempt "
+                f"{validation.attempt}) at {validation.head_sha}.",
+            )
+            merge_sha = result.merge_sha
+        except MergeRefused as refused:
+            reason = f"merge refused: {refused}"
+    comment = (
+        f"Merged at {validation.head_sha[:12]} after validation attempt {validation.attempt}."
+        if merge_sha
+        else f"Validation attempt {validation.attempt} passed, but not merged: {reason}."
+    )
+    await asyncio.gather(
+        _record(validation_id, pr.id, validation.agent_run_id, merge_sha, reason),
+        best_effort(
+            "comment on the pull request", forge.comment(project.repository, pr.number, comment)
+        ),
+    )
+    return MergeOutcome(merge_sha is not None, merge_sha, reason)
+
+
+async def _record(
+    validation_id: int, pr_id: int, agent_run_id: int | None, merge_sha: str | None, reason: str
+) -> None:
+    async with current().database.transaction() as session:
+        await validations.record_merge(
+            session,
+            validation_id,
+            merged=merge_sha is not None,
+            merge_sha=merge_sha,
+            blocked_reason=None if merge_sha else reason,
+        )
+        if merge_sha:
+            await pull_requests.mark_merged(
+                session,
+                pr_id,
+                merge_sha=merge_sha,
+                agent_run_id=agent_run_id,
+                validation_id=validation_id,
+            )

@@ -1,0 +1,101 @@
+"""Project writes: the repository and the agent settings are checked by their drivers first,
+so a project that cannot work is refused at the door, not at its first run."""
+
+from codegenapp.db.queries import agent_runs, projects
+from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.project_settings import (
+    AgentSettings,
+    DeploymentSettings,
+    NotificationSettings,
+    ProjectSettings,
+    ValidationSettings,
+)
+from codegenapp.errors import Conflict, NotFound
+from codegenapp.flows.runtime import current
+
+
+async def _check(repository: str, default_branch: str, agent: AgentSettings) -> None:
+    drivers = current().drivers
+    await drivers.forge(repository).check_repository(repository, default_branch=default_branch)
+    await drivers.agent(agent).check_settings(agent)
+
+
+async def create_project(
+    *,
+    name: str,
+    repository: str,
+    default_branch: str,
+    agent: AgentSettings,
+    settings: ProjectSettings,
+) -> ProjectRow:
+    """Raise `RepositoryInvalid`, `AgentConfigInvalid` or `Conflict` (name taken)."""
+    await _check(repository, default_branch, agent)
+    async with current().database.transaction() as session:
+        return await projects.create_project(
+            session,
+            name=name,
+            repository=repository,
+            default_branch=default_branch,
+            agent=agent,
+            settings=settings,
+        )
+
+
+async def update_project(
+    project_id: int,
+    *,
+    name: str | None,
+    repository: str | None,
+    default_branch: str | None,
+    agent: AgentSettings | None,
+    deployment: DeploymentSettings | None,
+    validation: ValidationSettings | None,
+    notification: NotificationSettings | None,
+) -> ProjectRow:
+    """Change what is given (a settings section given replaces that section), keep the rest;
+    checked like a new project."""
+    async with current().database.read() as session:
+        project = await projects.get_project(session, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist")
+    new_repository = repository or project.repository
+    new_branch = default_branch or project.default_branch
+    new_agent = agent or projects.agent_settings_of(project)
+    await _check(new_repository, new_branch, new_agent)
+    async with current().database.transaction() as session:
+        stored = await projects.get_project(session, project_id)
+        if stored is None:
+            raise NotFound(f"project {project_id} does not exist")
+        return await projects.update_project(
+            session,
+            stored,
+            name=name or stored.name,
+            repository=new_repository,
+            default_branch=new_branch,
+            agent=new_agent,
+            settings=_merged(projects.settings_of(stored), deployment, validation, notification),
+        )
+
+
+def _merged(
+    stored: ProjectSettings,
+    deployment: DeploymentSettings | None,
+    validation: ValidationSettings | None,
+    notification: NotificationSettings | None,
+) -> ProjectSettings:
+    return ProjectSettings(
+        deployment_settings=deployment or stored.deployment_settings,
+        validation_settings=validation or stored.validation_settings,
+        notification_settings=notification or stored.notification_settings,
+    )
+
+
+async def delete_project(project_id: int) -> None:
+    """Raise `Conflict` while one of its runs is still going: cancel it first."""
+    async with current().database.transaction() as session:
+        project = await projects.get_project(session, project_id)
+        if project is None:
+            raise NotFound(f"project {project_id} does not exist")
+        if await agent_runs.has_active_runs(session, project_id):
+            raise Conflict(f"project {project_id} has agent runs in progress; cancel them first")
+        await projects.delete_project(session, project)

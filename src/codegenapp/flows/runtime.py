@@ -1,0 +1,54 @@
+"""The dependencies every workflow and step uses, bound once per process by the wiring code.
+
+DBOS finds a workflow again after a crash by its registered name, so workflows cannot take
+their database or drivers as arguments; they ask `current()` instead. Only `main.py`,
+`cli.py` and tests call `bind`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from codegenapp.bus import Bus
+from codegenapp.db.engine import Database
+from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.drivers.agent import Agent
+from codegenapp.drivers.forge import Forge
+from codegenapp.drivers.sandbox import Sandbox
+from codegenapp.settings import Settings
+
+
+class DriverSet(Protocol):
+    """Which implementation serves a project: decided in `drivers/registry.py`."""
+
+    def forge(self, repository: str) -> Forge: ...
+
+    def agent(self, settings: AgentSettings) -> Agent: ...
+
+    def sandbox(self) -> Sandbox: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    database: Database
+    bus: Bus
+    drivers: DriverSet
+    host_secrets: tuple[str, ...] = ()  # masked out of every log we keep or pass on
+
+    def secrets(self, extra: Iterable[str] = ()) -> tuple[str, ...]:
+        return (*self.host_secrets, *extra)
+
+
+_current: Runtime | None = None
+
+
+def bind(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("no Runtime is bound: call flows.runtime.bind() during start-up")
+    return _current

@@ -1,0 +1,59 @@
+"""The validation pipeline's steps, one module each, and what they share.
+
+Every step is `async def run(ctx: StepContext, log: StepLog) -> StepResult`. Steps run in one
+attempt, in `PIPELINE` order, driven by `pipeline.py`; they must be safe to run again from the
+start on a fresh work area (an attempt restarts whole after a crash).
+"""
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codegenapp.domain.masking import Masker
+from codegenapp.domain.project_settings import ProjectSettings
+from codegenapp.domain.states import CheckName, CheckStatus, StepStatus
+from codegenapp.drivers.forge import Forge
+from codegenapp.drivers.sandbox import Sandbox, SandboxHandle, ServiceHandle
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    status: StepStatus
+    summary: str
+    checks: Mapping[CheckName, CheckStatus] = field(default_factory=dict)
+    failed_check: CheckName | None = None
+    exit_code: int | None = None
+    health_answer: str | None = None
+    infrastructure_error: bool = False  # our side failed, not the pull request's code
+
+
+@dataclass(slots=True)
+class AttemptState:
+    """What one step leaves for the next within an attempt."""
+
+    handle: SandboxHandle | None = None
+    service: ServiceHandle | None = None
+
+
+@dataclass(slots=True)
+class StepContext:
+    validation_id: int
+    project_id: int
+    repository: str
+    head_sha: str
+    settings: ProjectSettings
+    forge: Forge
+    sandbox: Sandbox
+    work_root: Path
+    masker: Masker
+    deadline: float  # time.monotonic() by which the whole attempt must end
+    state: AttemptState = field(default_factory=AttemptState)
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def require_handle(self) -> SandboxHandle:
+        if self.state.handle is None:
+            raise RuntimeError("the snapshot step did not create a sandbox")
+        return self.state.handle
