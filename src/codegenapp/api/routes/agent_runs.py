@@ -1,0 +1,83 @@
+"""/api/v1/agent-runs"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codegenapp.api.deps import RuntimeDep, SessionDep
+from codegenapp.api.schemas import Page
+from codegenapp.api.schemas.agent_runs import (
+    AgentRunCreate,
+    AgentRunRead,
+    ContinueRequest,
+    PlanResponse,
+)
+from codegenapp.db.queries import agent_runs, pull_requests, validations
+from codegenapp.db.tables import AgentRunRow
+from codegenapp.domain.states import AgentRunStatus
+from codegenapp.flows import actions
+
+router = APIRouter(prefix="/agent-runs", tags=["agent runs"])
+
+
+async def _read(session: AsyncSession, row: AgentRunRow) -> AgentRunRead:
+    pr = (
+        await pull_requests.get_pull_request(session, row.pull_request_id)
+        if row.pull_request_id
+        else None
+    )
+    ids = await validations.validation_ids_of_run(session, row.id)
+    return AgentRunRead.of(row, pull_request=pr, validation_ids=ids)
+
+
+async def _read_fresh(runtime: RuntimeDep, run_id: int) -> AgentRunRead:
+    async with runtime.database.read() as session:
+        return await _read(session, await agent_runs.require_run(session, run_id))
+
+
+@router.post("", status_code=201)
+async def start_run(body: AgentRunCreate, runtime: RuntimeDep) -> AgentRunRead:
+    run = await actions.start_run(project_id=body.project_id, goal=body.goal)
+    return await _read_fresh(runtime, run.id)
+
+
+@router.get("")
+async def list_runs(
+    session: SessionDep,
+    project_id: int | None = None,
+    status: AgentRunStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[AgentRunRead]:
+    rows, total = await agent_runs.list_runs(
+        session,
+        project_id=project_id,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=[await _read(session, row) for row in rows], total=total)
+
+
+@router.get("/{run_id}")
+async def get_run(run_id: int, session: SessionDep) -> AgentRunRead:
+    return await _read(session, await agent_runs.require_run(session, run_id))
+
+
+@router.post("/{run_id}/continue", status_code=202)
+async def continue_run(run_id: int, body: ContinueRequest, runtime: RuntimeDep) -> AgentRunRead:
+    await actions.continue_run(run_id, message=body.message)
+    return await _read_fresh(runtime, run_id)
+
+
+@router.post("/{run_id}/plan-response", status_code=202)
+async def plan_response(run_id: int, body: PlanResponse, runtime: RuntimeDep) -> AgentRunRead:
+    await actions.answer_plan(run_id, action=body.action, text=body.text)
+    return await _read_fresh(runtime, run_id)
+
+
+@router.post("/{run_id}/cancel", status_code=202)
+async def cancel_run(run_id: int, runtime: RuntimeDep) -> AgentRunRead:
+    await actions.cancel_run(run_id)
+    return await _read_fresh(runtime, run_id)

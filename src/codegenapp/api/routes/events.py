@@ -1,0 +1,32 @@
+"""/api/v1/events: the activity feed and audit trail."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from codegenapp.api.deps import SessionDep
+from codegenapp.api.schemas.events import EventRead
+from codegenapp.db.queries import events
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+@router.get("")
+async def list_events(
+    session: SessionDep,
+    since: Annotated[int, Query(ge=0)] = 0,
+    project_id: int | None = None,
+    agent_run_id: int | None = None,
+    validation_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[EventRead]:
+    """Events after `since`, oldest first."""
+    rows = await events.list_events(
+        session,
+        since=since,
+        project_id=project_id,
+        agent_run_id=agent_run_id,
+        validation_id=validation_id,
+        limit=limit,
+    )
+    return [EventRead.of(row) for row in rows]

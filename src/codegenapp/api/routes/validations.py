@@ -1,0 +1,64 @@
+"""/api/v1/validations"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from codegenapp.api.deps import RuntimeDep, SessionDep
+from codegenapp.api.schemas import Page
+from codegenapp.api.schemas.validations import ValidationRead
+from codegenapp.db.queries import validations
+from codegenapp.domain.states import StepName, ValidationStatus
+from codegenapp.errors import NotFound
+from codegenapp.flows import actions
+
+router = APIRouter(prefix="/validations", tags=["validations"])
+
+
+@router.get("")
+async def list_validations(
+    session: SessionDep,
+    project_id: int | None = None,
+    agent_run_id: int | None = None,
+    status: ValidationStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ValidationRead]:
+    rows, total = await validations.list_validations(
+        session,
+        project_id=project_id,
+        agent_run_id=agent_run_id,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    items = [ValidationRead.of(row, await validations.list_steps(session, row.id)) for row in rows]
+    return Page(items=items, total=total)
+
+
+@router.get("/{validation_id}")
+async def get_validation(validation_id: int, session: SessionDep) -> ValidationRead:
+    row = await validations.require_validation(session, validation_id)
+    return ValidationRead.of(row, await validations.list_steps(session, validation_id))
+
+
+@router.post("/{validation_id}/retry", status_code=202)
+async def retry_validation(validation_id: int, runtime: RuntimeDep) -> ValidationRead:
+    retry = await actions.retry_validation(validation_id)
+    async with runtime.database.read() as session:
+        row = await validations.require_validation(session, retry.id)
+        return ValidationRead.of(row, await validations.list_steps(session, retry.id))
+
+
+@router.get(
+    "/{validation_id}/steps/{step}/log",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The step's log, masked."}},
+)
+async def step_log(validation_id: int, step: StepName, session: SessionDep) -> PlainTextResponse:
+    await validations.require_validation(session, validation_id)
+    row = await validations.get_step(session, validation_id, step)
+    if row is None:
+        raise NotFound(f"validation {validation_id} has no step {step.value}")
+    return PlainTextResponse(row.log)

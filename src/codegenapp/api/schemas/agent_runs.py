@@ -1,0 +1,96 @@
+"""Agent-run shapes."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from codegenapp.db.tables import AgentRunRow, PullRequestRow
+from codegenapp.domain.states import AgentRunStatus, ResponseType
+
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+]
+
+
+class AgentRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: int
+    goal: RequiredText
+
+
+class ContinueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: RequiredText
+
+
+class PlanResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["confirm", "modify"]
+    text: Text = ""
+
+
+class PullRequestRead(BaseModel):
+    number: int
+    url: str
+    branch: str
+    head_sha: str
+    merged: bool
+    merge_sha: str | None
+
+    @classmethod
+    def of(cls, row: PullRequestRow) -> "PullRequestRead":
+        return cls(
+            number=row.number,
+            url=row.url,
+            branch=row.branch,
+            head_sha=row.head_sha,
+            merged=row.merged,
+            merge_sha=row.merge_sha,
+        )
+
+
+class AgentRead(BaseModel):
+    driver: str | None
+    job_id: str | None
+    is_ai: bool
+
+
+class AgentRunRead(BaseModel):
+    id: int
+    project_id: int
+    goal: str
+    status: AgentRunStatus
+    response_type: ResponseType | None
+    result: str | None
+    plan: str | None
+    pull_request: PullRequestRead | None
+    validations: list[int]
+    agent: AgentRead
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(
+        cls, row: AgentRunRow, *, pull_request: PullRequestRow | None, validation_ids: list[int]
+    ) -> "AgentRunRead":
+        return cls(
+            id=row.id,
+            project_id=row.project_id,
+            goal=row.goal,
+            status=AgentRunStatus(row.status),
+            response_type=ResponseType(row.response_type) if row.response_type else None,
+            result=row.result,
+            plan=row.plan,
+            pull_request=PullRequestRead.of(pull_request) if pull_request else None,
+            validations=validation_ids,
+            agent=AgentRead(
+                driver=row.agent_driver, job_id=row.agent_job_id, is_ai=row.agent_is_ai
+            ),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )

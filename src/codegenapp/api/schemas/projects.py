@@ -1,0 +1,91 @@
+"""Project shapes: the brief's settings JSON, exactly."""
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from codegenapp.db.queries.projects import agent_settings_of, settings_of
+from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.project_settings import (
+    AgentSettings,
+    DeploymentSettings,
+    NotificationSettings,
+    ValidationSettings,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_FORBIDDEN_IN_BRANCH = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//")
+
+
+def _branch_name(value: str) -> str:
+    # The rules of `git check-ref-format --branch` that matter for a name typed by a person.
+    if value.startswith(("-", "/", ".")) or value.endswith(("/", ".", ".lock")):
+        raise ValueError("is not a valid git branch name")
+    if _FORBIDDEN_IN_BRANCH.search(value):
+        raise ValueError("is not a valid git branch name (no spaces, '..', or any of ~^:?*[\\)")
+    return value
+
+
+BranchName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(_branch_name),
+]
+Repository = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    repository: Repository = Field(description="A local path to a git repository (bare or not).")
+    default_branch: BranchName = "main"
+    agent: AgentSettings
+    deployment_settings: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    validation_settings: ValidationSettings = Field(default_factory=ValidationSettings)
+    notification_settings: NotificationSettings = Field(default_factory=NotificationSettings)
+
+
+class ProjectUpdate(BaseModel):
+    """Fields left out keep their value; a settings section given replaces that section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    repository: Repository | None = None
+    default_branch: BranchName | None = None
+    agent: AgentSettings | None = None
+    deployment_settings: DeploymentSettings | None = None
+    validation_settings: ValidationSettings | None = None
+    notification_settings: NotificationSettings | None = None
+
+
+class ProjectRead(BaseModel):
+    id: int
+    name: str
+    repository: str
+    default_branch: str
+    agent: AgentSettings
+    deployment_settings: DeploymentSettings
+    validation_settings: ValidationSettings
+    notification_settings: NotificationSettings
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: ProjectRow) -> "ProjectRead":
+        settings = settings_of(row)
+        return cls(
+            id=row.id,
+            name=row.name,
+            repository=row.repository,
+            default_branch=row.default_branch,
+            agent=agent_settings_of(row),
+            deployment_settings=settings.deployment_settings,
+            validation_settings=settings.validation_settings,
+            notification_settings=settings.notification_settings,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )

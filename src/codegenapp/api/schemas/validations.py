@@ -1,0 +1,70 @@
+"""Validation shapes."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from codegenapp.db.tables import ValidationRow, ValidationStepRow
+from codegenapp.domain.states import CheckName, CheckStatus, StepName, StepStatus, ValidationStatus
+
+
+class StepRead(BaseModel):
+    name: StepName
+    status: StepStatus
+    summary: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ValidationStepRow) -> "StepRead":
+        return cls(
+            name=StepName(row.name),
+            status=StepStatus(row.status),
+            summary=row.summary,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        )
+
+
+class ValidationRead(BaseModel):
+    id: int
+    project_id: int
+    agent_run_id: int | None
+    pr_number: int
+    head_sha: str
+    attempt: int
+    status: ValidationStatus
+    failed_step: StepName | None
+    reason: str | None
+    checks: dict[CheckName, CheckStatus]
+    error_context: str | None
+    merged: bool
+    merge_sha: str | None
+    merge_blocked_reason: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    steps: list[StepRead]
+
+    @classmethod
+    def of(cls, row: ValidationRow, steps: list[ValidationStepRow]) -> "ValidationRead":
+        return cls(
+            id=row.id,
+            project_id=row.project_id,
+            agent_run_id=row.agent_run_id,
+            pr_number=row.pr_number,
+            head_sha=row.head_sha,
+            attempt=row.attempt,
+            status=ValidationStatus(row.status),
+            failed_step=StepName(row.failed_step) if row.failed_step else None,
+            reason=row.reason,
+            checks={CheckName(k): CheckStatus(str(v)) for k, v in row.checks.items()},
+            error_context=row.error_context,
+            merged=row.merged,
+            merge_sha=row.merge_sha,
+            merge_blocked_reason=row.merge_blocked_reason,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            steps=[StepRead.of(step) for step in steps],
+        )

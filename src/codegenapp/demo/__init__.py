@@ -1,0 +1,214 @@
+"""The demo: a small git repository, a scripted agent's recipe, and one goal run end to end.
+
+The agent here is the scripted stand-in (it replays `recipe.yaml`), not an AI: the demo shows
+CodegenApp's flow, not a model's skill.
+"""
+
+import asyncio
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
+from codegenapp.domain.events import EventRecord, EventType, JsonValue
+from codegenapp.domain.project_settings import (
+    AgentSettings,
+    DeploymentSettings,
+    ProjectSettings,
+    ValidationSettings,
+)
+from codegenapp.domain.states import AgentRunStatus, CheckName
+from codegenapp.flows import actions
+from codegenapp.flows import projects as project_flows
+from codegenapp.flows.runtime import Runtime
+
+PROJECT_NAME = "demo"
+GOAL = "Add a /health endpoint that reports the app's status and version"
+_HERE = Path(__file__).parent
+
+DEMO_SETTINGS = ProjectSettings(
+    deployment_settings=DeploymentSettings(
+        build_command="python3 -m py_compile app.py",
+        deploy_command="python3 app.py",
+        health_check_url="/health",
+        port=8080,
+    ),
+    validation_settings=ValidationSettings(
+        auto_merge=True,
+        required_checks=[CheckName.BUILD, CheckName.TEST, CheckName.SECURITY, CheckName.HEALTH],
+        max_retries=2,
+        timeout_minutes=5,
+        test_command="python3 -m unittest -v",
+        # A real, if small, audit: no credentials written into the code.
+        security_command=(
+            "! grep -rnIiE '(api_key|password|secret)[[:space:]]*=[[:space:]]*[\"'\\'']' "
+            "--include='*.py' ."
+        ),
+    ),
+)
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=CodegenApp demo",
+            "-c",
+            "user.email=demo@codegenapp.invalid",
+            *args,
+        ],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def make_repository(home: Path) -> tuple[Path, Path]:
+    """A fresh demo repository (non-bare, `main` checked out) and the recipe's path."""
+    demo = home / "demo"
+    repo = demo / "repo"
+    if repo.exists():
+        shutil.rmtree(repo)
+    repo.mkdir(parents=True)
+    for source in (_HERE / "repo").iterdir():
+        if source.is_file():
+            shutil.copy(source, repo / source.name)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "The demo app")
+    recipe = demo / "recipe.yaml"
+    shutil.copy(_HERE / "recipe.yaml", recipe)
+    return repo, recipe
+
+
+async def _remove_previous(runtime: Runtime) -> None:
+    async with runtime.database.read() as session:
+        rows, _ = await projects.list_projects(session, limit=200)
+        previous = next((row for row in rows if row.name == PROJECT_NAME), None)
+        active: list[int] = []
+        if previous is not None:
+            runs, _ = await agent_runs.list_runs(session, project_id=previous.id, limit=200)
+            active = [run.id for run in runs if not AgentRunStatus(run.status).is_final]
+    for run_id in active:
+        await actions.cancel_run(run_id)
+    if previous is not None:
+        await project_flows.delete_project(previous.id)
+
+
+async def start(runtime: Runtime) -> int:
+    """Set up the demo project afresh and start its goal; returns the agent run's id."""
+    repo, recipe = make_repository(runtime.settings.home)
+    await _remove_previous(runtime)
+    project = await project_flows.create_project(
+        name=PROJECT_NAME,
+        repository=str(repo),
+        default_branch="main",
+        agent=AgentSettings(provider="scripted", recipe=str(recipe)),
+        settings=DEMO_SETTINGS,
+    )
+    run = await actions.start_run(project_id=project.id, goal=GOAL)
+    return run.id
+
+
+def describe(event: EventRecord) -> str:
+    """One line for the terminal."""
+    data = event.data
+    detail = data.get("message") or data.get("step") or data.get("reason") or data.get("status")
+    if event.type is EventType.VALIDATION_PROGRESS and data.get("step"):
+        detail = f"{data['step']}: {data.get('step_status')} {data.get('summary') or ''}".rstrip()
+    if event.type is EventType.AGENT_RUN_PLAN_READY:
+        detail = "the agent proposes a plan"
+    if "number" in data and "head_sha" in data:
+        detail = f"#{data['number']} at {str(data['head_sha'])[:12]}"
+    if event.type is EventType.AGENT_RUN_COMPLETED:
+        detail = f"{data.get('status')}: {data.get('result')}"
+    return f"{event.type.value:<24} {detail or ''}"
+
+
+async def follow(runtime: Runtime, run_id: int, *, echo: bool, confirm_plan: bool) -> None:
+    """Wait for the run to end, printing its events; answer its plan as the person would."""
+    async with runtime.bus.subscribe() as live:
+        async with runtime.database.read() as session:
+            status = AgentRunStatus((await agent_runs.require_run(session, run_id)).status)
+        if status.is_final:
+            return
+        if status is AgentRunStatus.WAITING_INPUT and confirm_plan:
+            await actions.answer_plan(run_id, action="confirm", text="")
+        async for event in live:
+            if event.id is None:
+                continue
+            if echo:
+                print(describe(event), flush=True)
+            if event.type is EventType.AGENT_RUN_PLAN_READY and confirm_plan:
+                if echo:
+                    print(
+                        "demo: confirming the plan, as a person would in the dashboard", flush=True
+                    )
+                await actions.answer_plan(run_id, action="confirm", text="")
+            if (
+                event.type is EventType.AGENT_RUN_COMPLETED
+                and event.data.get("agent_run_id") == run_id
+            ):
+                return
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    report: dict[str, JsonValue]
+    merged: bool
+
+
+async def summarize(runtime: Runtime, run_id: int) -> Summary:
+    async with runtime.database.read() as session:
+        run = await agent_runs.require_run(session, run_id)
+        pr = await pull_requests.get_pull_request(session, run.pull_request_id or 0)
+        rows, _ = await validations.list_validations(session, agent_run_id=run_id, limit=200)
+    attempts: list[JsonValue] = [
+        {
+            "id": row.id,
+            "attempt": row.attempt,
+            "head_sha": row.head_sha,
+            "status": row.status,
+            "failed_step": row.failed_step,
+            "reason": row.reason,
+            "merged": row.merged,
+        }
+        for row in sorted(rows, key=lambda row: row.attempt)
+    ]
+    pull_request: JsonValue = None
+    if pr is not None:
+        pull_request = {
+            "number": pr.number,
+            "url": pr.url,
+            "branch": pr.branch,
+            "head_sha": pr.head_sha,
+            "merge_sha": pr.merge_sha,
+            "merged": pr.merged,
+        }
+    merged = bool(pr and pr.merged)
+    report: dict[str, JsonValue] = {
+        "agent_run": {
+            "id": run.id,
+            "status": run.status,
+            "result": run.result,
+            "agent": run.agent_driver,
+            "agent_is_ai": run.agent_is_ai,
+        },
+        "pull_request": pull_request,
+        "validations": attempts,
+        "merged": merged,
+    }
+    return Summary(report=report, merged=merged)
+
+
+async def run_to_end(runtime: Runtime, *, echo: bool, timeout: float = 600) -> Summary:
+    run_id = await start(runtime)
+    await asyncio.wait_for(follow(runtime, run_id, echo=echo, confirm_plan=True), timeout)
+    return await summarize(runtime, run_id)
+
+
+def to_json(summary: Summary) -> str:
+    return json.dumps(summary.report, indent=2)

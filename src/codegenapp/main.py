@@ -1,0 +1,189 @@
+"""The one place that wires things together: settings → database, bus, drivers, workflows,
+and the FastAPI app that serves them."""
+
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import stamina
+from dbos import DBOS, DBOSConfig
+from fastapi import Depends, FastAPI
+
+from codegenapp import __version__
+from codegenapp.api import errors
+from codegenapp.api.deps import require_token
+from codegenapp.api.routes import agent_runs, events, projects, validations
+from codegenapp.api.ws import router as ws_router
+from codegenapp.bus import Bus
+from codegenapp.bus.memory import MemoryBus
+from codegenapp.bus.redis import RedisBus
+from codegenapp.db import migrate
+from codegenapp.db.engine import Database
+from codegenapp.db.queries import tokens
+from codegenapp.domain.masking import looks_secret
+from codegenapp.drivers.registry import Registry
+from codegenapp.flows import reconcile
+from codegenapp.flows.actions import RUN_QUEUE
+from codegenapp.flows.runtime import Runtime, bind
+from codegenapp.flows.validation import QUEUE as VALIDATION_QUEUE
+from codegenapp.settings import Settings
+
+log = logging.getLogger(__name__)
+TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+
+
+def host_secrets(settings: Settings) -> tuple[str, ...]:
+    """Our own credentials: they must never show up in a stored or streamed log."""
+    found = [value for name, value in os.environ.items() if looks_secret(name) and value]
+    if settings.admin_token:
+        found.append(settings.admin_token.get_secret_value())
+    for url in (settings.database_url, settings.redis_url):
+        password = urlsplit(url).password if url else None
+        if password:
+            found.append(password)
+    return tuple(found)
+
+
+async def _open_bus(settings: Settings) -> Bus:
+    if settings.redis_url is None:
+        return MemoryBus()
+    bus = RedisBus(settings.redis_url, channel=settings.redis_channel)
+    await bus.start()
+    return bus
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """Database (migrated), bus and drivers, bound for the workflows to use."""
+    # Retries we expect (a health check polling a service that is still starting) are not
+    # news; stamina would log each one.
+    stamina.instrumentation.set_on_retry_hooks([])
+    for directory in (settings.home, settings.work_dir, settings.state_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    # Sandboxed code runs as root on the host side of its user namespace and could leave a
+    # setuid file in its work area: no other host user may reach into these directories.
+    for private in (settings.work_dir, settings.state_dir):
+        private.chmod(0o700)
+    bus = await _open_bus(settings)
+    database = Database(settings.app_database_url, on_commit=bus.publish)
+    await migrate.upgrade(database.engine)
+    runtime = Runtime(
+        settings=settings,
+        database=database,
+        bus=bus,
+        drivers=Registry(settings),
+        host_secrets=host_secrets(settings),
+    )
+    bind(runtime)
+    return runtime
+
+
+async def launch_workflows(settings: Settings, *, listen: bool) -> None:
+    """Start DBOS: recover this executor's unfinished workflows and (if `listen`) take work
+    from the queues. Call once per process, from the event loop that is to run them: DBOS
+    runs async workflows on the loop that launched it."""
+    config: DBOSConfig = {
+        "name": "codegenapp",
+        "system_database_url": settings.workflow_database_url,
+        "application_version": __version__,
+        "executor_id": settings.executor_id,
+        "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": 0.05,
+    }
+    DBOS(config=config)
+    if not listen:
+        DBOS.listen_queues([])
+    DBOS.launch()
+    interval = settings.queue_polling_interval_sec
+    await DBOS.register_queue_async(
+        VALIDATION_QUEUE,
+        worker_concurrency=settings.validation_concurrency,
+        polling_interval_sec=interval,
+        on_conflict="always_update",
+    )
+    await DBOS.register_queue_async(
+        RUN_QUEUE, polling_interval_sec=interval, on_conflict="always_update"
+    )
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    DBOS.destroy(workflow_completion_timeout_sec=0)
+    await runtime.bus.close()
+    await runtime.database.dispose()
+    bind(None)
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, workers: bool = True) -> AsyncIterator[Runtime]:
+    """The whole back end, up for the duration of the block."""
+    runtime = await open_runtime(settings)
+    try:
+        await launch_workflows(settings, listen=workers)
+        if workers:
+            await reconcile.start_orphans()
+        yield runtime
+    finally:
+        await close_runtime(runtime)
+
+
+async def ensure_admin_token(runtime: Runtime) -> str | None:
+    """Store the configured admin token, or make one on first start. Returns a token only
+    when it was just generated (to be shown once); it is also kept, readable by its owner
+    only, in `<home>/admin-token`."""
+    settings = runtime.settings
+    configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+    async with runtime.database.transaction() as session:
+        if configured:
+            await tokens.add_token(session, name="admin (CODEGENAPP_ADMIN_TOKEN)", token=configured)
+            return None
+        if await tokens.has_tokens(session):
+            return None
+        token = secrets.token_urlsafe(32)
+        await tokens.add_token(session, name="admin (generated)", token=token)
+    path = settings.home / TOKEN_FILE
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def login_url(settings: Settings, token: str) -> str:
+    return f"http://{settings.host}:{settings.port}/?token={token}"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    workers: bool = True,
+    announce: Callable[[str], None] = lambda line: print(line, flush=True),
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(settings, workers=workers) as runtime:
+            app.state.runtime = runtime
+            token = await ensure_admin_token(runtime)
+            if token:
+                announce(f"Sign in (shown once; kept in {settings.home / TOKEN_FILE}):")
+                announce(f"    {login_url(settings, token)}")
+            announce(f"Ready on http://{settings.host}:{settings.port}")
+            yield
+
+    app = FastAPI(
+        title="CodegenApp",
+        version=__version__,
+        description="Goals become agent runs; pull requests are validated in sandboxes and "
+        "merged when green.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    protected = [Depends(require_token)]
+    for router in (projects.router, agent_runs.router, validations.router, events.router):
+        app.include_router(router, prefix="/api/v1", dependencies=protected)
+    app.include_router(ws_router)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
