@@ -1,0 +1,145 @@
+"""Shared fixtures: settings on a fresh home, SQLite and PostgreSQL databases, the back end
+in-process, and a real HTTP server."""
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from codegenapp.flows.runtime import Runtime
+from codegenapp.main import create_app, running
+from codegenapp.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("CODEGENAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_TOKEN = "test-token-" + "x" * 24
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A database of its own for one test, dropped afterwards (connections and all)."""
+    name = f"codegenapp_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Runs the test once on SQLite (the embedded default) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with postgres_database() as url:
+        yield url
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "home": tmp_path / "home",
+            "admin_token": TEST_TOKEN,
+            "port": free_port(),
+            "queue_polling_interval_sec": 0.02,
+            "agent_poll_interval_sec": 0.02,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: SettingsFactory) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def backend(settings: Settings) -> AsyncIterator[Runtime]:
+    """The whole back end in this process: database, bus, drivers, workflows."""
+    async with running(settings) as runtime:
+        yield runtime
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.port}"
+        self.ws_url = f"ws://127.0.0.1:{settings.port}/ws"
+        self.headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
+        self.app = create_app(settings, announce=lambda _: None)
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+
+async def _serve(settings: Settings) -> AsyncIterator[Server]:
+    server = Server(settings)
+    ready = asyncio.Event()
+    inner = server.app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with inner(app):
+            ready.set()
+            yield
+
+    server.app.router.lifespan_context = lifespan
+    # Listening before uvicorn starts: requests wait in the backlog instead of being refused.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", settings.port))
+    sock.listen(128)
+    config = uvicorn.Config(server.app, log_level="warning", lifespan="on")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve(sockets=[sock]))
+    started = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        started.cancel()
+        task.result()
+        raise RuntimeError("the server stopped before it started")
+    try:
+        yield server
+    finally:
+        uv.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[Server]:
+    """A real HTTP server (uvicorn) on a free loopback port, serving the whole back end."""
+    async for running_server in _serve(settings):
+        yield running_server
+
+
+@pytest.fixture
+async def server_on_both_databases(
+    make_settings: SettingsFactory, database_url: str | None
+) -> AsyncIterator[Server]:
+    async for running_server in _serve(make_settings(database_url=database_url)):
+        yield running_server

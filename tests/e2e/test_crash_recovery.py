@@ -1,0 +1,138 @@
+"""A real server process, killed with SIGKILL in the middle of a validation and started again:
+the flow finishes, merges once, and every event that was visible before the kill is still
+there."""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from tests.conftest import TEST_TOKEN, free_port
+from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
+
+pytestmark = pytest.mark.slow
+
+
+@asynccontextmanager
+async def _server(home: Path, port: int) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = {
+        **os.environ,
+        "CODEGENAPP_HOME": str(home),
+        "CODEGENAPP_ADMIN_TOKEN": TEST_TOKEN,
+        "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
+        "CODEGENAPP_AGENT_POLL_INTERVAL_SEC": "0.02",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "codegenapp.cli",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    while True:
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        seen.append(line)
+        if not line:
+            raise AssertionError("the server exited before it was ready:\n" + "".join(seen))
+        if line.startswith("Ready on"):
+            break
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+
+
+async def _events_until(url: str, since: int, stop: str) -> list[dict[str, object]]:
+    """Stream persisted events from `since` until one of type `stop` arrives."""
+    received: list[dict[str, object]] = []
+    async with websockets.connect(f"{url}?token={TEST_TOKEN}&since={since}") as ws:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if message["id"] is None:
+                continue
+            received.append(message)
+            if stop in (
+                message["type"],
+                f"{message['type']}:{message['data'].get('step')}:{message['data'].get('step_status')}",
+            ):
+                return received
+
+
+async def test_a_server_killed_mid_validation_finishes_the_flow_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    home, port = tmp_path / "home", free_port()
+    api, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
+    repo = make_repository(tmp_path / "repo", {"app.py": APP})
+    marker = tmp_path / "build-started"
+    recipe = write_recipe(tmp_path / "recipe.yaml", [{"files": {"NOTES.md": "hello\n"}}])
+    project = {
+        "name": "crash",
+        "repository": str(repo),
+        "agent": {"recipe": str(recipe)},
+        # The build takes long enough for the kill to land inside it.
+        "deployment_settings": {
+            "build_command": "sleep 4",
+            "deploy_command": "python3 app.py",
+            "health_check_url": "/health",
+            "port": 9100,
+        },
+        "validation_settings": {"required_checks": ["build", "health"]},
+    }
+    headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
+
+    async with _server(home, port) as first:
+        async with httpx.AsyncClient(base_url=api, headers=headers) as client:
+            project_id = (await client.post("/api/v1/projects", json=project)).json()["id"]
+            run = (
+                await client.post(
+                    "/api/v1/agent-runs", json={"project_id": project_id, "goal": "Add notes"}
+                )
+            ).json()
+        before = await _events_until(ws_url, 0, "validation_progress:deploy:running")
+        os.killpg(first.pid, signal.SIGKILL)
+        await first.wait()
+    assert not marker.exists()
+
+    async with _server(home, port):
+        after = await _events_until(ws_url, 0, "agent_run_completed")
+        async with httpx.AsyncClient(base_url=api, headers=headers) as client:
+            final = (await client.get(f"/api/v1/agent-runs/{run['id']}")).json()
+            validations = (
+                await client.get("/api/v1/validations", params={"agent_run_id": run["id"]})
+            ).json()
+
+    assert final["status"] == "completed", final
+    assert final["pull_request"]["merged"] is True
+    assert len(merges_on(repo)) == 1
+    assert git(repo, "rev-parse", "main^2") == final["pull_request"]["head_sha"]
+    assert [(v["attempt"], v["status"]) for v in validations["items"]] == [(1, "passed")]
+
+    ids_after = [event["id"] for event in after]
+    assert {event["id"] for event in before} <= set(ids_after), (
+        "an event seen before the kill was lost"
+    )
+    assert ids_after == sorted(set(ids_after))
+    kinds = [event["type"] for event in after]
+    assert kinds.count("pull_request_merged") == 1
+    assert kinds.count("agent_run_completed") == 1
+    assert any(
+        event["data"].get("restarted") for event in after if event["type"] == "validation_progress"
+    )
+    assert list((home / "work").iterdir()) == [], "the dead attempt's work area was not cleaned up"

@@ -1,0 +1,235 @@
+"""The whole flow, in-process, with real git, a real sandbox and the scripted agent."""
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import SettingsFactory
+from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
+from tests.support.waiting import run_in, run_settled
+
+from codegenapp.db.queries import pull_requests, validations
+from codegenapp.domain.project_settings import (
+    AgentSettings,
+    DeploymentSettings,
+    ProjectSettings,
+    ValidationSettings,
+)
+from codegenapp.domain.states import AgentRunStatus, CheckName, StepName
+from codegenapp.flows import actions
+from codegenapp.flows import projects as project_flows
+from codegenapp.flows.runtime import Runtime
+from codegenapp.main import running
+from codegenapp.settings import Settings
+
+SERVICE = ProjectSettings(
+    deployment_settings=DeploymentSettings(
+        build_command="python3 -m py_compile app.py",
+        deploy_command="python3 app.py",
+        health_check_url="/health",
+        port=9000,
+    ),
+    validation_settings=ValidationSettings(
+        required_checks=[CheckName.BUILD, CheckName.TEST, CheckName.HEALTH],
+        test_command="python3 check.py",
+        max_retries=2,
+    ),
+)
+PASSING_CHECK = "print('checks pass')\n"
+FAILING_CHECK = "import sys\nprint('AssertionError: 2 != 3')\nsys.exit(1)\n"
+
+
+async def _project(
+    runtime: Runtime,
+    tmp_path: Path,
+    turns: list[dict[str, object]],
+    *,
+    settings: ProjectSettings = SERVICE,
+    bare: bool = False,
+) -> tuple[int, Path]:
+    repo = make_repository(
+        tmp_path / ("repo.git" if bare else "repo"),
+        {"app.py": APP, "check.py": PASSING_CHECK},
+        bare=bare,
+    )
+    recipe = write_recipe(tmp_path / "recipe.yaml", turns)
+    project = await project_flows.create_project(
+        name=f"project-{tmp_path.name}",
+        repository=str(repo),
+        default_branch="main",
+        agent=AgentSettings(recipe=str(recipe)),
+        settings=settings,
+    )
+    return project.id, repo
+
+
+async def _validations_of(runtime: Runtime, run_id: int) -> list[tuple[int, str, str | None]]:
+    async with runtime.database.read() as session:
+        rows, _ = await validations.list_validations(session, agent_run_id=run_id)
+    return sorted((row.attempt, row.status, row.failed_step) for row in rows)
+
+
+async def test_a_failing_pull_request_is_fixed_by_the_agent_and_merged(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    project_id, repo = await _project(
+        backend,
+        tmp_path,
+        [
+            {"files": {"check.py": FAILING_CHECK}, "message": "Change the answer"},
+            {"files": {"check.py": PASSING_CHECK}, "message": "Fix the check"},
+        ],
+        bare=True,
+    )
+    run = await actions.start_run(project_id=project_id, goal="Change the answer")
+    run = await run_settled(backend, run.id)
+
+    assert run.status == AgentRunStatus.COMPLETED, run.result
+    assert await _validations_of(backend, run.id) == [
+        (1, "failed", StepName.DEPLOY.value),
+        (2, "passed", None),
+    ]
+    async with backend.database.read() as session:
+        pr = await pull_requests.require_pull_request(session, run.pull_request_id or 0)
+        first, _ = await validations.list_validations(session, agent_run_id=run.id, status="failed")
+    assert pr.merged
+    assert merges_on(repo) == [pr.merge_sha]
+    assert git(repo, "rev-parse", f"{pr.merge_sha}^2") == pr.head_sha  # exactly what was validated
+    context = first[0].error_context or ""
+    assert "failed at step `deploy` (check `test`), exit code 1" in context
+    assert "AssertionError: 2 != 3" in context
+
+
+async def test_a_required_check_without_a_command_blocks_the_merge(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    settings = SERVICE.model_copy(
+        update={
+            "validation_settings": SERVICE.validation_settings.model_copy(
+                update={"required_checks": [CheckName.BUILD, CheckName.SECURITY]}
+            )
+        }
+    )
+    project_id, repo = await _project(
+        backend, tmp_path, [{"files": {"README": "hello\n"}}], settings=settings
+    )
+    run = await actions.start_run(project_id=project_id, goal="Add a README")
+    run = await run_settled(backend, run.id)
+
+    assert run.status == AgentRunStatus.COMPLETED
+    assert "not merged: required checks did not run: security" in (run.result or "")
+    assert merges_on(repo) == []
+
+
+async def test_the_same_failure_twice_in_a_row_stops_before_the_retries_run_out(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    project_id, repo = await _project(
+        backend,
+        tmp_path,
+        [
+            {"files": {"check.py": FAILING_CHECK}},
+            {"files": {"check.py": FAILING_CHECK + "# tried something\n"}},
+            {"files": {"check.py": PASSING_CHECK}},
+        ],
+    )
+    run = await actions.start_run(project_id=project_id, goal="Break it")
+    run = await run_settled(backend, run.id)
+
+    assert run.status == AgentRunStatus.FAILED
+    assert "Needs a human" in (run.result or "")
+    assert "failed the same way twice in a row" in (run.result or "")
+    assert [attempt for attempt, _, _ in await _validations_of(backend, run.id)] == [1, 2]
+    assert merges_on(repo) == []
+
+
+async def test_when_the_retries_run_out_the_run_needs_a_human(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    settings = SERVICE.model_copy(
+        update={
+            "validation_settings": SERVICE.validation_settings.model_copy(update={"max_retries": 1})
+        }
+    )
+    project_id, _ = await _project(
+        backend,
+        tmp_path,
+        [
+            {"files": {"check.py": FAILING_CHECK}},
+            {"files": {"check.py": "import sys\nprint('another problem')\nsys.exit(3)\n"}},
+        ],
+        settings=settings,
+    )
+    run = await actions.start_run(project_id=project_id, goal="Break it twice")
+    run = await run_settled(backend, run.id)
+
+    assert run.status == AgentRunStatus.FAILED
+    assert "failed validation 2 times (max_retries is 1)" in (run.result or "")
+
+
+async def test_a_plan_change_reaches_the_agent_and_a_plain_reply_completes_the_run(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    project_id, _ = await _project(
+        backend, tmp_path, [{"plan": "1. Do it"}, {"reply": "Done, nothing to change."}]
+    )
+    run = await actions.start_run(project_id=project_id, goal="Think first")
+    waiting = await run_in(backend, run.id, AgentRunStatus.WAITING_INPUT)
+    assert waiting.plan == "1. Do it"
+
+    await actions.answer_plan(run.id, action="modify", text="Use two steps instead")
+    run = await run_settled(backend, run.id)
+
+    assert run.status == AgentRunStatus.COMPLETED
+    assert run.result == "Done, nothing to change."
+    agent = backend.drivers.agent(AgentSettings(recipe=str(tmp_path / "recipe.yaml")))
+    prompts = agent.prompts(_job(run))  # type: ignore[attr-defined]
+    assert "Use two steps instead" in prompts[-1]
+
+
+async def test_a_finished_run_continues_with_a_message(backend: Runtime, tmp_path: Path) -> None:
+    project_id, _ = await _project(backend, tmp_path, [{"reply": "First"}, {"reply": "Second"}])
+    run = await actions.start_run(project_id=project_id, goal="Say something")
+    await run_settled(backend, run.id)
+
+    await actions.continue_run(run.id, message="And then?")
+    run = await run_in(backend, run.id, AgentRunStatus.COMPLETED, AgentRunStatus.FAILED)
+    run = await run_settled(backend, run.id)
+
+    assert (run.status, run.result, run.segment) == (AgentRunStatus.COMPLETED, "Second", 1)
+
+
+async def test_a_cancelled_run_stays_cancelled(backend: Runtime, tmp_path: Path) -> None:
+    project_id, _ = await _project(backend, tmp_path, [{"plan": "1. Wait for me"}])
+    run = await actions.start_run(project_id=project_id, goal="Plan something")
+    await run_in(backend, run.id, AgentRunStatus.WAITING_INPUT)
+
+    await actions.cancel_run(run.id)
+    run = await run_settled(backend, run.id)
+
+    assert run.status == AgentRunStatus.CANCELLED
+
+
+@pytest.mark.postgres
+async def test_the_flow_runs_on_postgresql_too(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    from tests.conftest import postgres_database
+
+    with postgres_database() as url:
+        settings: Settings = make_settings(database_url=url)
+        async with running(settings) as runtime:
+            project_id, repo = await _project(
+                runtime,
+                tmp_path,
+                [{"files": {"check.py": FAILING_CHECK}}, {"files": {"check.py": PASSING_CHECK}}],
+            )
+            run = await actions.start_run(project_id=project_id, goal="Change it")
+            run = await run_settled(runtime, run.id)
+            assert run.status == AgentRunStatus.COMPLETED, run.result
+            assert len(merges_on(repo)) == 1
+
+
+def _job(run: object) -> object:
+    from codegenapp.drivers.agent import AgentJob
+
+    return AgentJob(driver=run.agent_driver, external_id=run.agent_job_id)  # type: ignore[attr-defined]

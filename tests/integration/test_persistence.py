@@ -1,0 +1,137 @@
+"""The write path on SQLite and PostgreSQL: events ride in the same transaction and are
+published only after it commits; repeated writes leave one event."""
+
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+from tests.conftest import SettingsFactory
+
+from codegenapp.db import migrate
+from codegenapp.db.engine import Database
+from codegenapp.db.queries import agent_runs, events, projects, pull_requests, tokens
+from codegenapp.domain.events import EventRecord, EventType
+from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
+from codegenapp.domain.states import AgentRunStatus
+from codegenapp.settings import Settings
+
+
+class Published:
+    def __init__(self) -> None:
+        self.events: list[EventRecord] = []
+
+    async def __call__(self, batch: Sequence[EventRecord]) -> None:
+        self.events.extend(batch)
+
+
+@pytest.fixture
+async def database(
+    make_settings: SettingsFactory, database_url: str | None
+) -> AsyncIterator[tuple[Database, Published]]:
+    settings: Settings = make_settings(database_url=database_url)
+    settings.home.mkdir(parents=True)
+    published = Published()
+    db = Database(settings.app_database_url, on_commit=published)
+    await migrate.upgrade(db.engine)
+    await migrate.upgrade(db.engine)  # idempotent
+    yield db, published
+    await db.dispose()
+
+
+async def _project(db: Database) -> int:
+    async with db.transaction() as session:
+        project = await projects.create_project(
+            session,
+            name="p",
+            repository="/srv/p",
+            default_branch="main",
+            agent=AgentSettings(recipe="/srv/recipe.yaml"),
+            settings=ProjectSettings(),
+        )
+    return project.id
+
+
+async def test_events_are_published_after_commit_and_not_at_all_on_rollback(
+    database: tuple[Database, Published],
+) -> None:
+    db, published = database
+    project_id = await _project(db)
+    assert [event.type for event in published.events] == [EventType.PROJECT_CREATED]
+
+    async def fail_after_writing() -> None:
+        async with db.transaction() as session:
+            await agent_runs.create_run(session, project_id=project_id, goal="lost")
+            assert len(published.events) == 1  # not before commit
+            raise RuntimeError("the transaction fails")
+
+    with pytest.raises(RuntimeError):
+        await fail_after_writing()
+    assert len(published.events) == 1
+    async with db.read() as session:
+        assert await events.list_events(session, since=published.events[0].id or 0) == []
+        assert (await agent_runs.list_runs(session))[1] == 0
+
+
+async def test_event_ids_increase_in_commit_order(database: tuple[Database, Published]) -> None:
+    db, published = database
+    project_id = await _project(db)
+    for goal in ("one", "two", "three"):
+        async with db.transaction() as session:
+            await agent_runs.create_run(session, project_id=project_id, goal=goal)
+    ids = [event.id for event in published.events]
+    assert ids == sorted(set(ids))
+    async with db.read() as session:
+        stored = [row.id for row in await events.list_events(session)]
+    assert stored == ids
+
+
+async def test_finishing_or_merging_twice_leaves_one_event(
+    database: tuple[Database, Published],
+) -> None:
+    db, published = database
+    project_id = await _project(db)
+    async with db.transaction() as session:
+        run = await agent_runs.create_run(session, project_id=project_id, goal="g")
+        pr = await pull_requests.record_pull_request(
+            session,
+            project_id=project_id,
+            agent_run_id=run.id,
+            number=1,
+            url="file:///srv/p#pull-1",
+            title="t",
+            branch="b",
+            base_branch="main",
+            head_sha="a" * 40,
+        )
+    for _ in range(2):
+        async with db.transaction() as session:
+            await agent_runs.finish_run(
+                session, run.id, status=AgentRunStatus.COMPLETED, result="ok"
+            )
+            await pull_requests.mark_merged(
+                session, pr.id, merge_sha="b" * 40, agent_run_id=run.id, validation_id=1
+            )
+            await pull_requests.record_pull_request(
+                session,
+                project_id=project_id,
+                agent_run_id=run.id,
+                number=1,
+                url="file:///srv/p#pull-1",
+                title="t",
+                branch="b",
+                base_branch="main",
+                head_sha="a" * 40,
+            )
+    kinds = [event.type for event in published.events]
+    assert kinds.count(EventType.AGENT_RUN_COMPLETED) == 1
+    assert kinds.count(EventType.PULL_REQUEST_MERGED) == 1
+    assert kinds.count(EventType.PULL_REQUEST_OPENED) == 1
+
+
+async def test_tokens_are_stored_as_digests(database: tuple[Database, Published]) -> None:
+    db, _ = database
+    async with db.transaction() as session:
+        row = await tokens.add_token(session, name="admin", token="plain-text-token-1234")
+    assert "plain-text-token" not in row.token_hash
+    async with db.read() as session:
+        assert await tokens.find_token(session, "plain-text-token-1234") is not None
+        assert await tokens.find_token(session, "plain-text-token-1235") is None

@@ -1,0 +1,30 @@
+"""The merge rule."""
+
+from codegenapp.domain.merge_policy import decide_merge
+from codegenapp.domain.project_settings import ValidationSettings
+from codegenapp.domain.states import CheckName, CheckStatus
+
+PASS, FAIL, SKIP = CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.SKIPPED
+
+
+def test_all_required_checks_passing_allows_the_merge() -> None:
+    settings = ValidationSettings(required_checks=[CheckName.BUILD, CheckName.TEST])
+    decision = decide_merge(settings, {CheckName.BUILD: PASS, CheckName.TEST: PASS})
+    assert decision.allowed
+
+
+def test_a_skipped_required_check_blocks_the_merge() -> None:
+    settings = ValidationSettings(required_checks=[CheckName.SECURITY])
+    decision = decide_merge(settings, {CheckName.BUILD: PASS, CheckName.SECURITY: SKIP})
+    assert not decision.allowed
+    assert "security" in decision.reason
+
+
+def test_any_failed_check_blocks_even_when_not_required() -> None:
+    decision = decide_merge(ValidationSettings(), {CheckName.WEB_EVAL: FAIL})
+    assert not decision.allowed
+
+
+def test_auto_merge_off_blocks_a_green_validation() -> None:
+    decision = decide_merge(ValidationSettings(auto_merge=False), {CheckName.BUILD: PASS})
+    assert (decision.allowed, decision.reason) == (False, "auto_merge is off for this project")
