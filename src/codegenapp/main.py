@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import stamina
 from dbos import DBOS, DBOSConfig
 from fastapi import Depends, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 
 from codegenapp import __version__
-from codegenapp.api import errors
+from codegenapp.api import errors, ui
 from codegenapp.api.deps import require_token
 from codegenapp.api.routes import agent_runs, events, projects, validations
 from codegenapp.api.ws import router as ws_router
@@ -181,9 +182,11 @@ def create_app(
     for router in (projects.router, agent_runs.router, validations.router, events.router):
         app.include_router(router, prefix="/api/v1", dependencies=protected)
     app.include_router(ws_router)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    ui.mount_dashboard(app)
     return app

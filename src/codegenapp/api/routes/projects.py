@@ -6,8 +6,13 @@ from fastapi import APIRouter, Query, Response
 
 from codegenapp.api.deps import SessionDep
 from codegenapp.api.schemas import Page
-from codegenapp.api.schemas.projects import ProjectCreate, ProjectRead, ProjectUpdate
-from codegenapp.db.queries import projects
+from codegenapp.api.schemas.projects import (
+    ProjectCreate,
+    ProjectRead,
+    ProjectStatsRead,
+    ProjectUpdate,
+)
+from codegenapp.db.queries import project_stats, projects
 from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.errors import NotFound
 from codegenapp.flows import projects as project_flows
@@ -47,6 +52,13 @@ async def get_project(project_id: int, session: SessionDep) -> ProjectRead:
     if row is None:
         raise NotFound(f"project {project_id} does not exist")
     return ProjectRead.of(row)
+
+
+@router.get("/{project_id}/stats")
+async def get_project_stats(project_id: int, session: SessionDep) -> ProjectStatsRead:
+    if await projects.get_project(session, project_id) is None:
+        raise NotFound(f"project {project_id} does not exist")
+    return ProjectStatsRead.of(project_id, await project_stats.project_stats(session, project_id))
 
 
 @router.put("/{project_id}")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from codegenapp.db.queries.project_stats import ProjectStats
 from codegenapp.db.queries.projects import agent_settings_of, settings_of
 from codegenapp.db.tables import ProjectRow
 from codegenapp.domain.project_settings import (
@@ -14,6 +15,7 @@ from codegenapp.domain.project_settings import (
     NotificationSettings,
     ValidationSettings,
 )
+from codegenapp.domain.states import AgentRunStatus, ValidationStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 _FORBIDDEN_IN_BRANCH = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//")
@@ -88,4 +90,90 @@ class ProjectRead(BaseModel):
             notification_settings=settings.notification_settings,
             created_at=row.created_at,
             updated_at=row.updated_at,
+        )
+
+
+class RunSummary(BaseModel):
+    id: int
+    goal: str
+    status: AgentRunStatus
+    updated_at: datetime
+
+
+class ValidationSummary(BaseModel):
+    id: int
+    status: ValidationStatus
+    attempt: int
+    pr_number: int
+    finished_at: datetime | None
+
+
+class ValidationPointRead(BaseModel):
+    id: int
+    attempt: int
+    pr_number: int
+    status: ValidationStatus
+    created_at: datetime
+    duration_s: float | None
+
+
+class MergedAttempts(BaseModel):
+    pr_number: int
+    attempts: int
+
+
+class ProjectStatsRead(BaseModel):
+    """A project's card and charts: last run, last verdict, pass rate and history."""
+
+    project_id: int
+    last_run: RunSummary | None
+    last_validation: ValidationSummary | None
+    validations_total: int
+    validations_passed: int
+    validations_failed: int
+    pass_rate: float | None
+    history: list[ValidationPointRead]
+    attempts_per_merged_pr: list[MergedAttempts]
+
+    @classmethod
+    def of(cls, project_id: int, stats: ProjectStats) -> "ProjectStatsRead":
+        run, validation = stats.last_run, stats.last_validation
+        return cls(
+            project_id=project_id,
+            last_run=RunSummary(
+                id=run.id,
+                goal=run.goal,
+                status=AgentRunStatus(run.status),
+                updated_at=run.updated_at,
+            )
+            if run
+            else None,
+            last_validation=ValidationSummary(
+                id=validation.id,
+                status=ValidationStatus(validation.status),
+                attempt=validation.attempt,
+                pr_number=validation.pr_number,
+                finished_at=validation.finished_at,
+            )
+            if validation
+            else None,
+            validations_total=stats.validations_total,
+            validations_passed=stats.validations_passed,
+            validations_failed=stats.validations_failed,
+            pass_rate=stats.pass_rate,
+            history=[
+                ValidationPointRead(
+                    id=point.id,
+                    attempt=point.attempt,
+                    pr_number=point.pr_number,
+                    status=ValidationStatus(point.status),
+                    created_at=point.created_at,
+                    duration_s=point.duration_s,
+                )
+                for point in stats.history
+            ],
+            attempts_per_merged_pr=[
+                MergedAttempts(pr_number=number, attempts=count)
+                for number, count in stats.attempts_per_merged_pr
+            ],
         )
