@@ -119,6 +119,10 @@ async def close_runtime(runtime: Runtime) -> None:
 @asynccontextmanager
 async def running(settings: Settings, *, workers: bool = True) -> AsyncIterator[Runtime]:
     """The whole back end, up for the duration of the block."""
+    if not workers:
+        # An API-only process owns no workflow: a name of its own keeps DBOS from
+        # recovering (and running) the workers' workflows here.
+        settings = settings.model_copy(update={"executor_id": f"api-{secrets.token_hex(6)}"})
     runtime = await open_runtime(settings)
     try:
         await launch_workflows(settings, listen=workers)

@@ -6,56 +6,27 @@ import asyncio
 import json
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 from tests.conftest import TEST_TOKEN, free_port
+from tests.e2e.processes import codegenapp
 from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
 
 pytestmark = pytest.mark.slow
 
 
-@asynccontextmanager
-async def _server(home: Path, port: int) -> AsyncIterator[asyncio.subprocess.Process]:
+def _server(home: Path, port: int) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
     env = {
-        **os.environ,
         "CODEGENAPP_HOME": str(home),
         "CODEGENAPP_ADMIN_TOKEN": TEST_TOKEN,
         "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_AGENT_POLL_INTERVAL_SEC": "0.02",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codegenapp.cli",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    seen = []
-    while True:
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
-        seen.append(line)
-        if not line:
-            raise AssertionError("the server exited before it was ready:\n" + "".join(seen))
-        if line.startswith("Ready on"):
-            break
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 30)
+    return codegenapp("serve", "--port", str(port), env=env, ready="Ready on")
 
 
 async def _events_until(url: str, since: int, stop: str) -> list[dict[str, object]]:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import SettingsFactory
 from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
-from tests.support.waiting import run_in, run_settled
+from tests.support.waiting import run_in, run_settled, validation_in
 
 from codegenapp.db.queries import pull_requests, validations
 from codegenapp.domain.project_settings import (
@@ -14,7 +14,7 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
-from codegenapp.domain.states import AgentRunStatus, CheckName, StepName
+from codegenapp.domain.states import AgentRunStatus, CheckName, StepName, ValidationStatus
 from codegenapp.flows import actions
 from codegenapp.flows import projects as project_flows
 from codegenapp.flows.runtime import Runtime
@@ -233,3 +233,60 @@ def _job(run: object) -> object:
     from codegenapp.drivers.agent import AgentJob
 
     return AgentJob(driver=run.agent_driver, external_id=run.agent_job_id)  # type: ignore[attr-defined]
+
+
+async def test_a_failed_validation_can_be_retried_as_a_new_attempt(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    settings = SERVICE.model_copy(
+        update={
+            "validation_settings": SERVICE.validation_settings.model_copy(update={"max_retries": 0})
+        }
+    )
+    project_id, _ = await _project(
+        backend, tmp_path, [{"files": {"check.py": FAILING_CHECK}}], settings=settings
+    )
+    run = await actions.start_run(project_id=project_id, goal="Break it")
+    run = await run_settled(backend, run.id)
+    assert run.status == AgentRunStatus.FAILED
+    [(_, _, _)] = await _validations_of(backend, run.id)
+    async with backend.database.read() as session:
+        [first], _ = await validations.list_validations(session, agent_run_id=run.id)
+
+    retry = await actions.retry_validation(first.id)
+    done = await validation_in(backend, retry.id, ValidationStatus.FAILED, ValidationStatus.PASSED)
+
+    assert (retry.attempt, retry.head_sha) == (2, first.head_sha)
+    assert done.status == ValidationStatus.FAILED
+    assert done.failed_step == StepName.DEPLOY.value
+
+
+async def test_secrets_never_reach_a_log_or_the_error_context(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    secret = "sk-live-0123456789abcdef"
+    settings = SERVICE.model_copy(
+        update={
+            "deployment_settings": SERVICE.deployment_settings.model_copy(
+                update={"environment_variables": {"PAYMENT_API_KEY": secret}}
+            ),
+            "validation_settings": SERVICE.validation_settings.model_copy(
+                update={"max_retries": 0}
+            ),
+        }
+    )
+    leak = "import base64, os, sys\nk = os.environ['PAYMENT_API_KEY']\n"
+    leak += "print('key', k, base64.b64encode(k.encode()).decode())\nsys.exit(1)\n"
+    project_id, _ = await _project(
+        backend, tmp_path, [{"files": {"check.py": leak}}], settings=settings
+    )
+    run = await actions.start_run(project_id=project_id, goal="Leak it")
+    await run_settled(backend, run.id)
+    async with backend.database.read() as session:
+        [validation], _ = await validations.list_validations(session, agent_run_id=run.id)
+        step = await validations.get_step(session, validation.id, StepName.DEPLOY)
+    assert step is not None
+    assert "key ***" in step.log
+    for text in (step.log, validation.error_context or ""):
+        assert secret not in text
+        assert "c2stbGl2ZS0wMTIzNDU2Nzg5YWJjZGVm" not in text  # base64 of the secret
