@@ -27,13 +27,7 @@ async def create_run(session: AsyncSession, *, project_id: int, goal: str) -> Ag
     session.add(run)
     await session.flush()
     run.branch = f"codegenapp/run-{run.id}"
-    await events.record(
-        session,
-        EventType.AGENT_RUN_STARTED,
-        project_id=project_id,
-        agent_run_id=run.id,
-        data={"agent_run_id": run.id, "goal": goal, "status": run.status},
-    )
+    await _event(session, run, EventType.AGENT_RUN_STARTED, {"goal": goal})
     return run
 
 
@@ -72,14 +66,27 @@ async def has_active_runs(session: AsyncSession, project_id: int) -> bool:
     return (await session.scalar(query.limit(1))) is not None
 
 
-async def _progress(session: AsyncSession, run: AgentRunRow, data: dict[str, JsonValue]) -> None:
+async def _event(
+    session: AsyncSession,
+    run: AgentRunRow,
+    type: EventType,
+    data: dict[str, JsonValue],
+    *,
+    validation_id: int | None = None,
+) -> None:
+    """The run's event: every one names the run and the status it is now in."""
     await events.record(
         session,
-        EventType.AGENT_RUN_PROGRESS,
+        type,
         project_id=run.project_id,
         agent_run_id=run.id,
+        validation_id=validation_id,
         data={"agent_run_id": run.id, "status": run.status, **data},
     )
+
+
+async def _progress(session: AsyncSession, run: AgentRunRow, data: dict[str, JsonValue]) -> None:
+    await _event(session, run, EventType.AGENT_RUN_PROGRESS, data)
 
 
 def _is_over(run: AgentRunRow) -> bool:
@@ -142,13 +149,7 @@ async def wait_for_plan_answer(session: AsyncSession, run_id: int, *, plan: str)
     run.status = AgentRunStatus.WAITING_INPUT.value
     run.response_type = ResponseType.PLAN.value
     run.plan = plan
-    await events.record(
-        session,
-        EventType.AGENT_RUN_PLAN_READY,
-        project_id=run.project_id,
-        agent_run_id=run.id,
-        data={"agent_run_id": run.id, "status": run.status, "plan": plan},
-    )
+    await _event(session, run, EventType.AGENT_RUN_PLAN_READY, {"plan": plan})
     return run
 
 
@@ -182,19 +183,12 @@ async def request_fix(
         return run
     run.status = AgentRunStatus.RUNNING.value
     run.turns_requested = turn
-    await events.record(
+    await _event(
         session,
+        run,
         EventType.AGENT_RUN_FIX_REQUESTED,
-        project_id=run.project_id,
-        agent_run_id=run.id,
+        {"validation_id": validation_id, "attempt": attempt, "reason": reason},
         validation_id=validation_id,
-        data={
-            "agent_run_id": run.id,
-            "status": run.status,
-            "validation_id": validation_id,
-            "attempt": attempt,
-            "reason": reason,
-        },
     )
     return run
 
@@ -208,13 +202,7 @@ async def finish_run(
         return run
     run.status = status.value
     run.result = result
-    await events.record(
-        session,
-        EventType.AGENT_RUN_COMPLETED,
-        project_id=run.project_id,
-        agent_run_id=run.id,
-        data={"agent_run_id": run.id, "status": run.status, "result": result},
-    )
+    await _event(session, run, EventType.AGENT_RUN_COMPLETED, {"result": result})
     return run
 
 
