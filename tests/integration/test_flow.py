@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import SettingsFactory
 from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
-from tests.support.waiting import run_in, run_settled, validation_in
+from tests.support.waiting import run_in, run_settled, until, validation_in
 
 from codegenapp.db.queries import pull_requests, validations
 from codegenapp.domain.project_settings import (
@@ -290,3 +290,42 @@ async def test_secrets_never_reach_a_log_or_the_error_context(
     for text in (step.log, validation.error_context or ""):
         assert secret not in text
         assert "c2stbGl2ZS0wMTIzNDU2Nzg5YWJjZGVm" not in text  # base64 of the secret
+
+
+async def test_cancelling_a_run_mid_validation_stops_its_sandbox_and_cleans_up(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    settings = SERVICE.model_copy(
+        update={
+            "deployment_settings": SERVICE.deployment_settings.model_copy(
+                update={"build_command": "sleep 60"}
+            )
+        }
+    )
+    project_id, _ = await _project(backend, tmp_path, [{"files": {"x": "1\n"}}], settings=settings)
+    run = await actions.start_run(project_id=project_id, goal="Take long")
+
+    async def deploying() -> int | None:
+        async with backend.database.read() as session:
+            rows, _ = await validations.list_validations(session, agent_run_id=run.id)
+            if not rows:
+                return None
+            step = await validations.get_step(session, rows[0].id, StepName.DEPLOY)
+        return rows[0].id if step is not None and step.status == "running" else None
+
+    validation_id = await until(backend, deploying)
+    await actions.cancel_run(run.id)
+
+    run = await run_settled(backend, run.id)
+    done = await validation_in(backend, validation_id, ValidationStatus.CANCELLED)
+    cleaned = await until(backend, lambda: _cleanup_finished(backend, validation_id))
+    assert run.status == AgentRunStatus.CANCELLED
+    assert done.status == ValidationStatus.CANCELLED
+    assert cleaned == "passed"
+    assert list(backend.settings.work_dir.iterdir()) == []  # the work area is gone
+
+
+async def _cleanup_finished(runtime: Runtime, validation_id: int) -> str | None:
+    async with runtime.database.read() as session:
+        step = await validations.get_step(session, validation_id, StepName.CLEANUP)
+    return step.status if step is not None and step.status in ("passed", "failed") else None
