@@ -329,3 +329,21 @@ async def _cleanup_finished(runtime: Runtime, validation_id: int) -> str | None:
     async with runtime.database.read() as session:
         step = await validations.get_step(session, validation_id, StepName.CLEANUP)
     return step.status if step is not None and step.status in ("passed", "failed") else None
+
+
+async def test_a_validation_that_cannot_run_ends_as_an_error_not_a_failure_of_the_code(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    project_id, _ = await _project(backend, tmp_path, [{"files": {"x": "1\n"}}, {"reply": "?"}])
+    work_dir = backend.settings.work_dir
+    work_dir.rmdir()
+    work_dir.write_text("not a directory: no sandbox can be made here")
+    try:
+        run = await actions.start_run(project_id=project_id, goal="Anything")
+        run = await run_settled(backend, run.id)
+    finally:
+        work_dir.unlink()
+        work_dir.mkdir()
+    assert run.status == AgentRunStatus.FAILED
+    assert "Needs a human: the validation could not run" in (run.result or "")
+    assert await _validations_of(backend, run.id) == [(1, "error", StepName.SNAPSHOT.value)]

@@ -9,6 +9,7 @@ a crash the attempt starts again from a fresh sandbox (docs/adr/0003).
 """
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from codegenapp.flows.runtime import current
 from codegenapp.steps import StepContext
 from codegenapp.steps.pipeline import Attempt, AttemptReport
 
+log = logging.getLogger(__name__)
 QUEUE = "validations"
 # How often a waiting agent run looks for its validation's verdict (DBOS polls for a child's
 # result; its default of 1 s would add up to a second to every validation).
@@ -55,13 +57,25 @@ class ValidationReport:
 
 @DBOS.workflow(name="validation")
 async def validation_flow(validation_id: int) -> ValidationReport:
-    attempt = await run_attempt(validation_id)
-    report = await conclude(validation_id, attempt)
-    if report.status is ValidationStatus.PASSED:
-        outcome = await merge.merge_if_allowed(validation_id)
-        report = await read_report(validation_id)
-        assert report.merged == outcome.merged
-    return report
+    try:
+        attempt = await run_attempt(validation_id)
+        report = await conclude(validation_id, attempt)
+        if report.status is ValidationStatus.PASSED:
+            await merge.merge_if_allowed(validation_id)
+    except Exception as error:
+        # Our failure, not the pull request's: close the validation as an error so that
+        # nothing waits on it forever, and say what happened.
+        log.exception("validation %s stopped on an internal error", validation_id)
+        await close_on_error(validation_id, f"internal error: {type(error).__name__}: {error}")
+    return await read_report(validation_id)
+
+
+@DBOS.step(name="validation.close_on_error")
+async def close_on_error(validation_id: int, reason: str) -> None:
+    async with current().database.transaction() as session:
+        await validations.finish_validation(
+            session, validation_id, status=ValidationStatus.ERROR, failed_step=None, reason=reason
+        )
 
 
 def _masker(project_env: dict[str, str]) -> Masker:
