@@ -209,7 +209,7 @@ async def main(runs: int) -> int:
             print(f"(PostgreSQL not reachable, skipped: {error})")
         try:
             for label, extra in configs:
-                settings = Settings(home=work / label, queue_polling_interval_sec=0.02, **extra)  # type: ignore[arg-type]
+                settings = Settings(home=work / label, **extra)  # type: ignore[arg-type]
                 results[label] = await measure(label, settings, runs, work)
         finally:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:

@@ -62,6 +62,7 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
             "admin_token": TEST_TOKEN,
             "port": free_port(),
             "queue_polling_interval_sec": 0.02,
+            "run_queue_polling_interval_sec": 0.02,
             "agent_poll_interval_sec": 0.02,
         }
         values.update(overrides)

@@ -91,7 +91,8 @@ async def launch_workflows(settings: Settings, *, listen: bool) -> None:
         "application_version": __version__,
         "executor_id": settings.executor_id,
         "log_level": "WARNING",
-        "notification_listener_polling_interval_sec": 0.05,
+        # SQLite has no LISTEN/NOTIFY: DBOS polls for messages (a plan answer's wake-up).
+        "notification_listener_polling_interval_sec": 0.25,
     }
     DBOS(config=config)
     if not listen:
@@ -105,7 +106,9 @@ async def launch_workflows(settings: Settings, *, listen: bool) -> None:
         on_conflict="always_update",
     )
     await DBOS.register_queue_async(
-        RUN_QUEUE, polling_interval_sec=interval, on_conflict="always_update"
+        RUN_QUEUE,
+        polling_interval_sec=settings.run_queue_polling_interval_sec,
+        on_conflict="always_update",
     )
 
 

@@ -24,6 +24,7 @@ def _server(home: Path, port: int) -> AbstractAsyncContextManager[asyncio.subpro
         "CODEGENAPP_HOME": str(home),
         "CODEGENAPP_ADMIN_TOKEN": TEST_TOKEN,
         "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
+        "CODEGENAPP_RUN_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_AGENT_POLL_INTERVAL_SEC": "0.02",
     }
     return codegenapp("serve", "--port", str(port), env=env, ready="Ready on")

@@ -28,6 +28,7 @@ async def test_an_api_only_server_and_a_worker_carry_a_run_to_its_merge(tmp_path
             "CODEGENAPP_REDIS_CHANNEL": f"codegenapp-test:{uuid.uuid4().hex}",
             "CODEGENAPP_ADMIN_TOKEN": TEST_TOKEN,
             "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
+            "CODEGENAPP_RUN_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         }
         api = codegenapp("serve", "--no-workers", "--port", str(port), env=env, ready="Ready on")
         worker = codegenapp(
