@@ -185,19 +185,11 @@ async def _follow_demo(runtime: "Runtime", settings: Settings, run_id: int) -> N
 def db_upgrade() -> None:
     """Create or migrate the database schema (the server also does this when it starts)."""
     from codegenapp.db import migrate
-    from codegenapp.db.engine import Database
 
     settings = _settings()
     settings.home.mkdir(parents=True, exist_ok=True)
 
-    async def upgrade() -> None:
-        database = Database(settings.app_database_url)
-        try:
-            await migrate.upgrade(database.engine)
-        finally:
-            await database.dispose()
-
-    asyncio.run(upgrade())
+    asyncio.run(migrate.upgrade(settings.app_database_url))
     print(f"database is up to date: {_redacted(settings.app_database_url)}")
 
 

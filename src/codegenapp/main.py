@@ -68,8 +68,8 @@ async def open_runtime(settings: Settings) -> Runtime:
     for private in (settings.work_dir, settings.state_dir):
         private.chmod(0o700)
     bus = await _open_bus(settings)
+    await migrate.upgrade(settings.app_database_url)
     database = Database(settings.app_database_url, on_commit=bus.publish)
-    await migrate.upgrade(database.engine)
     runtime = Runtime(
         settings=settings,
         database=database,

@@ -31,8 +31,8 @@ async def database(
     settings.home.mkdir(parents=True)
     published = Published()
     db = Database(settings.app_database_url, on_commit=published)
-    await migrate.upgrade(db.engine)
-    await migrate.upgrade(db.engine)  # idempotent
+    await migrate.upgrade(settings.app_database_url)
+    await migrate.upgrade(settings.app_database_url)  # idempotent
     yield db, published
     await db.dispose()
 
@@ -135,3 +135,33 @@ async def test_tokens_are_stored_as_digests(database: tuple[Database, Published]
     async with db.read() as session:
         assert await tokens.find_token(session, "plain-text-token-1234") is not None
         assert await tokens.find_token(session, "plain-text-token-1235") is None
+
+
+async def test_ids_are_never_reused_after_a_delete_and_upgrades_keep_the_rows(
+    make_settings: SettingsFactory, database_url: str | None
+) -> None:
+    settings: Settings = make_settings(database_url=database_url)
+    settings.home.mkdir(parents=True)
+    await migrate.upgrade(settings.app_database_url, "0001")
+    db = Database(settings.app_database_url)
+    try:
+        first_project = await _project(db)
+        async with db.transaction() as session:
+            run = await agent_runs.create_run(session, project_id=first_project, goal="kept")
+        await migrate.upgrade(settings.app_database_url)  # 0002 copies tables on SQLite
+
+        async with db.read() as session:
+            kept = await agent_runs.get_run(session, run.id)
+        assert kept is not None
+        assert kept.goal == "kept"  # the copy did not cascade-delete anything
+        async with db.transaction() as session:
+            project = await projects.get_project(session, first_project)
+            assert project is not None
+            await projects.delete_project(session, project)
+        second_project = await _project(db)
+        async with db.transaction() as session:
+            again = await agent_runs.create_run(session, project_id=second_project, goal="new")
+        assert second_project > first_project
+        assert again.id > run.id  # its workflow id is new too
+    finally:
+        await db.dispose()

@@ -68,8 +68,15 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# SQLite reuses the highest id once its row is deleted, unless the table is AUTOINCREMENT.
+# Our ids name durable workflows (`agent-run-<id>-<segment>`, `validation-<id>`) and event
+# streams, so an id must never come back: deleting a project must not hand its runs' ids on.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class ProjectRow(Timestamps, Base):
     __tablename__ = "projects"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -83,6 +90,7 @@ class ProjectRow(Timestamps, Base):
 
 class AgentRunRow(Timestamps, Base):
     __tablename__ = "agent_runs"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -109,7 +117,7 @@ class AgentRunRow(Timestamps, Base):
 
 class PullRequestRow(Timestamps, Base):
     __tablename__ = "pull_requests"
-    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    __table_args__ = (UniqueConstraint("project_id", "number"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -128,6 +136,7 @@ class PullRequestRow(Timestamps, Base):
 
 class ValidationRow(Base):
     __tablename__ = "validations"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -157,7 +166,7 @@ class ValidationRow(Base):
 
 class ValidationStepRow(Base):
     __tablename__ = "validation_steps"
-    __table_args__ = (UniqueConstraint("validation_id", "name"),)
+    __table_args__ = (UniqueConstraint("validation_id", "name"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     validation_id: Mapped[int] = mapped_column(
@@ -177,8 +186,7 @@ class EventRow(Base):
     a deleted project stays."""
 
     __tablename__ = "events"
-    # AUTOINCREMENT: SQLite never reuses an id, so `since=<id>` stays meaningful forever.
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (NEVER_REUSE_IDS,)  # `since=<id>` stays meaningful forever
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     type: Mapped[str] = mapped_column(String(64), index=True)
@@ -210,6 +218,7 @@ class ApiTokenRow(Base):
     """Access tokens, stored as SHA-256 digests only."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
