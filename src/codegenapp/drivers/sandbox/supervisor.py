@@ -4,6 +4,7 @@ how a command is launched (confined or not) and how the host reaches a service."
 import asyncio
 import contextlib
 import hashlib
+import os
 import re
 import shutil
 import time
@@ -146,7 +147,7 @@ class Supervisor:
         (its supervising process went away first)."""
         running = self._services.get((handle.id, service.port))
         if running is not None and running.child.pid == service.pid:
-            if is_alive(running.record.process):
+            if not _has_exited(running.child.pid) and is_alive(running.record.process):
                 return None
             await asyncio.wait({running.watcher})  # reaped, output drained, code recorded
             return exit_status(running.child.returncode)
@@ -251,3 +252,12 @@ def _remove_tree(path: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
     except OSError as exc:
         raise SandboxError(f"cannot remove work area {path}: {exc}") from exc
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether our child `pid` has exited, asked of the kernel without reaping it: /proc can
+    still show a just-exited process as running for a moment."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # already reaped
+        return True
