@@ -1,6 +1,6 @@
 """/api/v1/events: the activity feed and audit trail."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -9,6 +9,7 @@ from codegenapp.api.schemas.events import EventRead
 from codegenapp.db.queries import events
 
 router = APIRouter(prefix="/events", tags=["events"])
+Order = Literal["oldest_first", "newest_first"]
 
 
 @router.get("")
@@ -19,9 +20,17 @@ async def list_events(
     agent_run_id: int | None = None,
     validation_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    order: Annotated[
+        Order,
+        Query(
+            description="`oldest_first` (catching up): the first `limit` events after `since`. "
+            "`newest_first` (a feed): the last `limit` of them."
+        ),
+    ] = "oldest_first",
 ) -> list[EventRead]:
-    """Events after `since`, oldest first."""
-    rows = await events.list_events(
+    """Events after `since`, oldest first; or the newest of them, newest first."""
+    query = events.newest_events if order == "newest_first" else events.list_events
+    rows = await query(
         session,
         since=since,
         project_id=project_id,

@@ -3,7 +3,7 @@ live clients catching up with `since=<id>`."""
 
 from collections.abc import Mapping
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.engine import PENDING_EVENTS
@@ -60,6 +60,22 @@ def to_record(row: EventRow) -> EventRecord:
     )
 
 
+def _matching(
+    query: Select[EventRow],
+    *,
+    project_id: int | None,
+    agent_run_id: int | None,
+    validation_id: int | None,
+) -> Select[EventRow]:
+    if project_id is not None:
+        query = query.where(EventRow.project_id == project_id)
+    if agent_run_id is not None:
+        query = query.where(EventRow.agent_run_id == agent_run_id)
+    if validation_id is not None:
+        query = query.where(EventRow.validation_id == validation_id)
+    return query
+
+
 async def list_events(
     session: AsyncSession,
     *,
@@ -70,16 +86,30 @@ async def list_events(
     validation_id: int | None = None,
     limit: int = 500,
 ) -> list[EventRow]:
-    """Events with `since < id (<= until)`, oldest first."""
+    """Events with `since < id (<= until)`, oldest first: what a client catching up reads."""
     query = select(EventRow).where(EventRow.id > since).order_by(EventRow.id).limit(limit)
     if until is not None:
         query = query.where(EventRow.id <= until)
-    if project_id is not None:
-        query = query.where(EventRow.project_id == project_id)
-    if agent_run_id is not None:
-        query = query.where(EventRow.agent_run_id == agent_run_id)
-    if validation_id is not None:
-        query = query.where(EventRow.validation_id == validation_id)
+    query = _matching(
+        query, project_id=project_id, agent_run_id=agent_run_id, validation_id=validation_id
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def newest_events(
+    session: AsyncSession,
+    *,
+    since: int = 0,
+    project_id: int | None = None,
+    agent_run_id: int | None = None,
+    validation_id: int | None = None,
+    limit: int = 200,
+) -> list[EventRow]:
+    """The last `limit` events with `since < id`, newest first: what an activity feed opens on."""
+    query = select(EventRow).where(EventRow.id > since).order_by(EventRow.id.desc()).limit(limit)
+    query = _matching(
+        query, project_id=project_id, agent_run_id=agent_run_id, validation_id=validation_id
+    )
     return list((await session.scalars(query)).all())
 
 
