@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 	@scripts/setup-system.sh
+	@scripts/setup-dashboard.sh
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -24,12 +25,17 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	scripts/generate-api-types --check
+	cd frontend && node_modules/.bin/tsc --noEmit
 
 test: lint
+	cd frontend && node_modules/.bin/vitest run
 	CI=$${CI:-} $(VENV)/bin/pytest
 
 bench: setup
 	$(PY) bench/validation_overhead.py
+	$(PY) bench/dashboard.py
 
 clean:
-	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \
+		src/codegenapp/ui/dist test-artifacts

@@ -8,6 +8,7 @@ command -v bwrap >/dev/null || need_pkgs+=(bubblewrap)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v pg_ctlcluster >/dev/null || need_pkgs+=(postgresql)
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
+[[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)  # the dashboard's browser tests and bench
 
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
@@ -15,7 +16,9 @@ if ((${#need_pkgs[@]})); then
     exit 1
   fi
   echo "setup: installing ${need_pkgs[*]}" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null; }
+  # A fresh machine may have no package lists yet.
+  install || { apt-get update -qq && install; }
 fi
 
 # PostgreSQL and Redis on loopback: start them if they are not answering.

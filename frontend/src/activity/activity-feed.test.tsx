@@ -1,0 +1,33 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import { applyEvent } from "../live/apply-event";
+import { fakeApi } from "../testing/fake-api";
+import { renderWithCache } from "../testing/render";
+import { event, project } from "../testing/samples";
+import { ActivityFeed } from "./activity-feed";
+
+describe("ActivityFeed", () => {
+  it("lists what happened, newest first, and puts each new event on top", async () => {
+    const server = fakeApi({
+      "GET /api/v1/events": {
+        body: [
+          event("pull_request_merged", { number: 1, head_sha: "776d78e2", merge_sha: "789513a8" }, { id: 53 }),
+          event("validation_completed", { validation_id: 2, pr_number: 1, attempt: 2, status: "passed", reason: "every step passed" }, { id: 52 }),
+        ],
+      },
+    });
+    const { client } = renderWithCache(<ActivityFeed projectId={null} projects={[project({ name: "demo" })]} />);
+    const region = screen.getByRole("region", { name: "Activity" });
+    await within(region).findByText(/Merged: pull request #1 as 789513a/);
+    expect(server.calls[0]?.query.get("order")).toBe("newest_first");
+
+    act(() => applyEvent(client, event("merge_blocked", { validation_id: 3, reason: "the check health was skipped" }, { id: 60 })));
+
+    await waitFor(() =>
+      expect(within(region).getAllByRole("listitem").map((item) => item.textContent)).toEqual([
+        expect.stringContaining("demo: Merge blocked: the check health was skipped"),
+        expect.stringContaining("demo: Merged: pull request #1 as 789513a"),
+        expect.stringContaining("Validation of PR #1 (attempt 2) passed: every step passed"),
+      ]),
+    );
+  });
+});

@@ -1,0 +1,73 @@
+// One line per event, in the words the rest of the dashboard uses.
+import type { Event } from "../api/types";
+import { numberIn, textIn } from "../live/event-data";
+import { shortSha } from "../format/format";
+import {
+  RUN_STATES,
+  STEP_NAMES,
+  STEP_STATES,
+  VALIDATION_STATES,
+  isRunStatus,
+  isStepName,
+  isStepStatus,
+  isValidationStatus,
+  type Tone,
+} from "../states/state-words";
+
+export type EventLine = { text: string; tone: Tone };
+
+export function describeEvent(event: Event): EventLine {
+  const data = event.data;
+  const run = `Run ${numberIn(data, "agent_run_id") ?? "?"}`;
+  const validation = `Validation of PR #${numberIn(data, "pr_number") ?? "?"} (attempt ${numberIn(data, "attempt") ?? "?"})`;
+  const status = data.status;
+  switch (event.type) {
+    case "project_created":
+      return { text: `Project ${textIn(data, "name") ?? ""} created`, tone: "neutral" };
+    case "project_updated":
+      return { text: `Project ${textIn(data, "name") ?? ""} settings changed`, tone: "neutral" };
+    case "project_deleted":
+      return { text: `Project ${textIn(data, "name") ?? ""} deleted`, tone: "neutral" };
+    case "agent_run_started":
+      return { text: `${run} started: ${textIn(data, "goal") ?? ""}`, tone: "active" };
+    case "agent_run_progress":
+      return { text: `${run}: ${textIn(data, "message") ?? "progress"}`, tone: "active" };
+    case "agent_run_plan_ready":
+      return { text: `${run} proposes a plan: Waiting for you`, tone: "waiting" };
+    case "agent_run_fix_requested":
+      return { text: `${run}: ${textIn(data, "reason") ?? "asked the agent for a fix"}`, tone: "active" };
+    case "agent_run_completed": {
+      const word = isRunStatus(status) ? RUN_STATES[status] : RUN_STATES.completed;
+      return { text: `${run} ${word.word.toLowerCase()}: ${textIn(data, "result") ?? ""}`, tone: word.tone };
+    }
+    case "validation_queued":
+      return { text: `${validation} queued`, tone: "neutral" };
+    case "validation_started":
+      return { text: `${validation} started`, tone: "active" };
+    case "validation_progress": {
+      const step = data.step;
+      const stepStatus = data.step_status;
+      if (!isStepName(step) || !isStepStatus(stepStatus)) return { text: `${validation} resumed`, tone: "active" };
+      const word = STEP_STATES[stepStatus];
+      const summary = textIn(data, "summary");
+      return {
+        text: `${validation}: ${STEP_NAMES[step]} ${word.word.toLowerCase()}${summary ? ` (${summary})` : ""}`,
+        tone: word.tone,
+      };
+    }
+    case "validation_completed": {
+      const word = isValidationStatus(status) ? VALIDATION_STATES[status] : VALIDATION_STATES.error;
+      return { text: `${validation} ${word.word.toLowerCase()}: ${textIn(data, "reason") ?? ""}`, tone: word.tone };
+    }
+    case "merge_blocked":
+      return { text: `Merge blocked: ${textIn(data, "reason") ?? ""}`, tone: "bad" };
+    case "pull_request_opened":
+      return { text: `Pull request #${numberIn(data, "number") ?? "?"} opened at ${shortSha(textIn(data, "head_sha"))}`, tone: "neutral" };
+    case "pull_request_updated":
+      return { text: `Pull request #${numberIn(data, "number") ?? "?"} updated to ${shortSha(textIn(data, "head_sha"))}`, tone: "neutral" };
+    case "pull_request_merged":
+      return { text: `Merged: pull request #${numberIn(data, "number") ?? "?"} as ${shortSha(textIn(data, "merge_sha"))}`, tone: "good" };
+    case "validation_log":
+      return { text: "Log output", tone: "neutral" };
+  }
+}

@@ -1,0 +1,52 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { fakeApi } from "../testing/fake-api";
+import { renderWithCache } from "../testing/render";
+import { event, project, run } from "../testing/samples";
+import { RunView } from "./run-view";
+
+const noValidations = { body: { items: [], total: 0 } };
+
+describe("RunView", () => {
+  it("shows a running run's state and progress in words, and cancels it", async () => {
+    const server = fakeApi({
+      "GET /api/v1/agent-runs/7": { body: run({ status: "running", agent: { driver: null, job_id: null, is_ai: true } }) },
+      "GET /api/v1/events": {
+        body: [event("agent_run_progress", { agent_run_id: 7, status: "running", message: "Reading app.py" })],
+      },
+      "GET /api/v1/validations": noValidations,
+      "POST /api/v1/agent-runs/7/cancel": { status: 202, body: run({ status: "cancelled", result: "Cancelled by a person." }) },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<RunView runId={7} project={project()} />);
+    const region = await screen.findByRole("region", { name: "Run 7" });
+    expect(within(region).getByText("Running")).toBeInTheDocument();
+    expect(within(region).getByText("Scripted agent (not AI)")).toBeInTheDocument();
+    expect(await within(region).findByRole("log", { name: "Agent progress" })).toHaveTextContent("Reading app.py");
+
+    await user.click(within(region).getByRole("button", { name: "Cancel run" }));
+    expect(await within(region).findByText("Cancelled")).toBeInTheDocument();
+    expect(server.calls.map((call) => `${call.method} ${call.path}`)).toContain("POST /api/v1/agent-runs/7/cancel");
+    expect(within(region).queryByRole("button", { name: "Cancel run" })).toBeNull();
+  });
+
+  it("shows a finished run's reply and continues it with a message", async () => {
+    const server = fakeApi({
+      "GET /api/v1/agent-runs/7": { body: run({ status: "completed", response_type: "regular", result: "Nothing to change." }) },
+      "GET /api/v1/events": { body: [] },
+      "GET /api/v1/validations": noValidations,
+      "POST /api/v1/agent-runs/7/continue": { status: 202, body: run({ status: "pending" }) },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<RunView runId={7} project={project()} />);
+    expect(await screen.findByText("Nothing to change.")).toBeInTheDocument();
+    await user.type(screen.getByLabelText("Message"), "Now add a /version route");
+    await user.click(screen.getByRole("button", { name: "Continue" }));
+    await waitFor(() =>
+      expect(server.calls.find((call) => call.path === "/api/v1/agent-runs/7/continue")?.body).toEqual({
+        message: "Now add a /version route",
+      }),
+    );
+    expect(await screen.findByText("Starting")).toBeInTheDocument();
+  });
+});

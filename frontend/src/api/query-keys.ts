@@ -1,0 +1,31 @@
+// One query-key factory per resource. The live-event hook patches and invalidates exactly
+// these keys, so every read of a resource goes through one of them.
+export const queryKeys = {
+  projects: {
+    all: ["projects"] as const,
+    list: () => ["projects", "list"] as const,
+    detail: (id: number) => ["projects", "detail", id] as const,
+    stats: (id: number) => ["projects", "stats", id] as const,
+  },
+  agentRuns: {
+    all: ["agent-runs"] as const,
+    lists: () => ["agent-runs", "list"] as const,
+    list: (projectId: number) => ["agent-runs", "list", projectId] as const,
+    detail: (id: number) => ["agent-runs", "detail", id] as const,
+  },
+  validations: {
+    all: ["validations"] as const,
+    lists: () => ["validations", "list"] as const,
+    ofRun: (agentRunId: number) => ["validations", "list", "run", agentRunId] as const,
+    detail: (id: number) => ["validations", "detail", id] as const,
+    logs: () => ["validations", "log"] as const,
+    log: (id: number, step: string) => ["validations", "log", id, step] as const,
+  },
+  events: {
+    all: ["events"] as const,
+    feeds: () => ["events", "feed"] as const,
+    /** The activity feed: every project's events (`null`) or one project's. */
+    feed: (projectId: number | null) => ["events", "feed", projectId] as const,
+    ofRun: (agentRunId: number) => ["events", "run", agentRunId] as const,
+  },
+};

@@ -1,0 +1,44 @@
+// The API's shapes, named as the back end names them. Every type comes from the generated
+// schema (scripts/generate-api-types); nothing here is written by hand.
+import type { components, paths } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Project = Schemas["ProjectRead"];
+export type ProjectCreate = Schemas["ProjectCreate"];
+export type ProjectUpdate = Schemas["ProjectUpdate"];
+export type ProjectStats = Schemas["ProjectStatsRead"];
+export type ProjectPage = Schemas["Page_ProjectRead_"];
+export type DeploymentSettings = Schemas["DeploymentSettings"];
+export type ValidationSettings = Schemas["ValidationSettings"];
+export type NotificationSettings = Schemas["NotificationSettings"];
+export type AgentSettings = Schemas["AgentSettings"];
+
+export type AgentRun = Schemas["AgentRunRead"];
+export type AgentRunPage = Schemas["Page_AgentRunRead_"];
+export type AgentRunCreate = Schemas["AgentRunCreate"];
+export type AgentRunStatus = Schemas["AgentRunStatus"];
+export type PlanResponse = Schemas["PlanResponse"];
+export type PullRequest = Schemas["PullRequestRead"];
+
+export type Validation = Schemas["ValidationRead"];
+export type ValidationPage = Schemas["Page_ValidationRead_"];
+export type ValidationStatus = Schemas["ValidationStatus"];
+export type Step = Schemas["StepRead"];
+export type StepName = Schemas["StepName"];
+export type StepStatus = Schemas["StepStatus"];
+export type CheckName = Schemas["CheckName"];
+export type CheckStatus = Schemas["CheckStatus"];
+
+export type Event = Schemas["EventRead"];
+export type EventType = Schemas["EventType"];
+/** What the WebSocket sends: an event, or a live log line (`validation_log`), which has no id. */
+export type LiveEvent = Omit<Event, "id"> & { id: number | null };
+
+export type FieldProblem = Schemas["ValidationError"];
+
+export type EventQuery = NonNullable<paths["/api/v1/events"]["get"]["parameters"]["query"]>;
+export type AgentRunQuery = NonNullable<paths["/api/v1/agent-runs"]["get"]["parameters"]["query"]>;
+export type ValidationQuery = NonNullable<
+  paths["/api/v1/validations"]["get"]["parameters"]["query"]
+>;

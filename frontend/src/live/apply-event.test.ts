@@ -1,0 +1,134 @@
+import { queryKeys } from "../api/query-keys";
+import type { AgentRun, Event, ProjectStats, Validation, ValidationPage } from "../api/types";
+import { makeTestClient } from "../testing/render";
+import { event, run, stats, validation } from "../testing/samples";
+import { FEED_LENGTH, applyEvent } from "./apply-event";
+
+describe("applyEvent", () => {
+  it("moves a validation's step to its new state in the detail and in every list", () => {
+    const client = makeTestClient();
+    client.setQueryData(queryKeys.validations.detail(3), validation());
+    client.setQueryData<ValidationPage>(queryKeys.validations.ofRun(7), { items: [validation()], total: 1 });
+
+    applyEvent(
+      client,
+      event("validation_progress", {
+        validation_id: 3,
+        agent_run_id: 7,
+        status: "running",
+        step: "clone",
+        step_status: "passed",
+        summary: "checked out 4a188e2",
+      }),
+    );
+
+    const detail = client.getQueryData<Validation>(queryKeys.validations.detail(3));
+    const listed = client.getQueryData<ValidationPage>(queryKeys.validations.ofRun(7))?.items[0];
+    for (const shown of [detail, listed]) {
+      expect(shown?.steps.find((s) => s.name === "clone")).toMatchObject({ status: "passed", summary: "checked out 4a188e2" });
+    }
+  });
+
+  it("adds a step the validation had not started yet", () => {
+    const client = makeTestClient();
+    client.setQueryData(queryKeys.validations.detail(3), validation());
+    applyEvent(
+      client,
+      event("validation_progress", { validation_id: 3, status: "running", step: "deploy", step_status: "running" }),
+    );
+    const steps = client.getQueryData<Validation>(queryKeys.validations.detail(3))?.steps ?? [];
+    expect(steps.map((s) => [s.name, s.status])).toContainEqual(["deploy", "running"]);
+  });
+
+  it("shows a plan and the run waiting for its person", () => {
+    const client = makeTestClient();
+    client.setQueryData(queryKeys.agentRuns.detail(7), run());
+    applyEvent(client, event("agent_run_plan_ready", { agent_run_id: 7, status: "waiting_input", plan: "1. Do it" }));
+    expect(client.getQueryData<AgentRun>(queryKeys.agentRuns.detail(7))).toMatchObject({
+      status: "waiting_input",
+      plan: "1. Do it",
+      response_type: "plan",
+    });
+  });
+
+  it("keeps a project card's last run in step with the run", () => {
+    const client = makeTestClient();
+    const lastRun = { id: 7, goal: "Add a /health endpoint", status: "running" as const, updated_at: "2026-11-26T09:00:00Z" };
+    client.setQueryData(queryKeys.projects.stats(1), stats({ last_run: lastRun }));
+    applyEvent(client, event("agent_run_progress", { agent_run_id: 7, status: "validating", message: "Validating" }));
+    expect(client.getQueryData<ProjectStats>(queryKeys.projects.stats(1))?.last_run?.status).toBe("validating");
+  });
+
+  it("puts a new event at the top of the feeds, once, and keeps the feed short", () => {
+    const client = makeTestClient();
+    const older = Array.from({ length: FEED_LENGTH }, (_, index) =>
+      event("agent_run_progress", { agent_run_id: 7, message: `line ${index}` }, { id: FEED_LENGTH - index }),
+    );
+    client.setQueryData(queryKeys.events.feed(null), older);
+    client.setQueryData(queryKeys.events.feed(1), []);
+    client.setQueryData(queryKeys.events.feed(2), []);
+    const news = event("project_updated", { name: "shop" }, { id: 5000 });
+
+    applyEvent(client, news);
+    applyEvent(client, news);
+
+    const everything = client.getQueryData<Event[]>(queryKeys.events.feed(null)) ?? [];
+    expect(everything[0]?.id).toBe(5000);
+    expect(everything).toHaveLength(FEED_LENGTH);
+    expect(client.getQueryData<Event[]>(queryKeys.events.feed(1))).toEqual([news]);
+    expect(client.getQueryData<Event[]>(queryKeys.events.feed(2))).toEqual([]);
+  });
+
+  it("appends to a run's own story in id order", () => {
+    const client = makeTestClient();
+    const first = event("agent_run_started", { agent_run_id: 7, status: "pending", goal: "x" }, { id: 10 });
+    client.setQueryData(queryKeys.events.ofRun(7), [first]);
+    applyEvent(client, event("agent_run_progress", { agent_run_id: 7, status: "running", message: "hi" }, { id: 12 }));
+    applyEvent(client, event("agent_run_progress", { agent_run_id: 8, status: "running", message: "other" }, { id: 13 }));
+    expect(client.getQueryData<Event[]>(queryKeys.events.ofRun(7))?.map((e) => e.id)).toEqual([10, 12]);
+  });
+
+  it("refetches exactly what a finished validation makes stale", async () => {
+    const client = makeTestClient();
+    const cached: Array<[readonly unknown[], unknown]> = [
+      [queryKeys.validations.detail(3), validation()],
+      [queryKeys.validations.ofRun(7), { items: [validation()], total: 1 }],
+      [queryKeys.projects.stats(1), stats()],
+      [queryKeys.projects.stats(2), stats({ project_id: 2 })],
+      [queryKeys.agentRuns.detail(9), run({ id: 9 })],
+    ];
+    for (const [key, data] of cached) await client.prefetchQuery({ queryKey: key, queryFn: () => data });
+    applyEvent(
+      client,
+      event("validation_completed", {
+        validation_id: 3,
+        agent_run_id: 7,
+        status: "failed",
+        failed_step: "health_check",
+        reason: "exited",
+        checks: { health: "failed" },
+      }),
+    );
+    const stale = client
+      .getQueryCache()
+      .getAll()
+      .filter((query) => query.isStale())
+      .map((query) => JSON.stringify(query.queryKey));
+    expect(stale.sort()).toEqual(
+      [queryKeys.validations.detail(3), queryKeys.validations.ofRun(7), queryKeys.projects.stats(1)]
+        .map((key) => JSON.stringify(key))
+        .sort(),
+    );
+  });
+
+  it("appends live log text only to a log someone is reading", () => {
+    const client = makeTestClient();
+    client.setQueryData(queryKeys.validations.log(3, "deploy"), "$ make\n");
+    const line = { validation_id: 3, step: "deploy", text: "built\n" };
+    applyEvent(client, { ...event("validation_log", line), id: null });
+    applyEvent(client, { ...event("validation_log", { ...line, step: "clone" }), id: null });
+    expect(client.getQueryData(queryKeys.validations.log(3, "deploy"))).toBe("$ make\nbuilt\n");
+    expect(client.getQueryData(queryKeys.validations.log(3, "clone"))).toBeUndefined();
+    expect(client.getQueryData(queryKeys.events.feed(null))).toBeUndefined();
+  });
+});

@@ -1,0 +1,25 @@
+import { placeErrors, readable } from "./field-errors";
+
+const problem = (loc: Array<string | number>, msg: string) => ({ loc, msg, type: "value_error" });
+
+describe("placeErrors", () => {
+  it("puts each problem on the field whose path it names, or else says it above the form", () => {
+    const placed = placeErrors(
+      [
+        problem(["body", "validation_settings", "required_checks", 0], "Input should be 'build'"),
+        problem(["body", "repository"], "is not a git repository"),
+        problem(["body", "deployment_settings", "surprise"], "Extra inputs are not permitted"),
+      ],
+      ["repository", "validation_settings.required_checks"],
+    );
+    expect(placed.byField).toEqual({
+      "validation_settings.required_checks": "Input should be 'build'",
+      repository: "Is not a git repository",
+    });
+    expect(placed.unplaced).toEqual(["deployment_settings.surprise: Extra inputs are not permitted"]);
+  });
+
+  it("reads pydantic's 'Value error' as a sentence", () => {
+    expect(readable("Value error, must be an https:// URL (or empty)")).toBe("Must be an https:// URL (or empty)");
+  });
+});

@@ -1,0 +1,220 @@
+// Create or edit a project: repository, agent, and the deployment / validation / notification
+// settings. The API judges the values; what it refuses is shown next to the field it names.
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
+import { ApiError, api } from "../api/client";
+import { queryKeys } from "../api/query-keys";
+import type { CheckName, Project } from "../api/types";
+import { Button } from "../controls/button";
+import { TextArea, TextField } from "../controls/field";
+import { Problem } from "../controls/problem";
+import { Link } from "../routing/link";
+import { navigate, paths } from "../routing/routes";
+import { placeErrors, type PlacedErrors } from "./field-errors";
+import { FIELDS, bodyOf, draftOf, type Draft } from "./project-draft";
+
+const CHECKS: Array<{ name: CheckName; label: string }> = [
+  { name: "build", label: "Build" },
+  { name: "test", label: "Tests" },
+  { name: "security", label: "Security audit" },
+  { name: "deploy", label: "Deploy" },
+  { name: "health", label: "Health check passes" },
+  { name: "web_eval", label: "Browser evaluation" },
+];
+
+type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
+
+const NO_ERRORS: PlacedErrors = { byField: {}, unplaced: [] };
+
+export function ProjectForm({ project }: { project?: Project }) {
+  const client = useQueryClient();
+  const [draft, setDraft] = useState<Draft>(() => draftOf(project));
+  const [errors, setErrors] = useState<PlacedErrors>(NO_ERRORS);
+  const form = useRef<HTMLFormElement>(null);
+  // Take the keyboard to the first value that needs a change.
+  useEffect(() => {
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errors]);
+  const save = useMutation({
+    mutationFn: (body: ReturnType<typeof bodyOf>["body"]) =>
+      project ? api.projects.update(project.id, body) : api.projects.create(body),
+    onSuccess: (saved) => {
+      client.setQueryData(queryKeys.projects.detail(saved.id), saved);
+      void client.invalidateQueries({ queryKey: queryKeys.projects.list() });
+      navigate(paths.project(saved.id));
+    },
+    onError: (error) => {
+      if (error instanceof ApiError && error.problems.length) {
+        setErrors(placeErrors(error.problems, FIELDS));
+      } else {
+        setErrors({ byField: {}, unplaced: [error.message] });
+      }
+    },
+  });
+
+  const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const text = (key: TextKey) => ({
+    value: draft[key],
+    onChange: (event: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => set(key)(event.target.value),
+  });
+  const error = (field: (typeof FIELDS)[number]) => errors.byField[field];
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const { body, problems } = bodyOf(draft);
+    if (Object.keys(problems).length) {
+      setErrors({ byField: problems, unplaced: [] });
+      return;
+    }
+    setErrors(NO_ERRORS);
+    save.mutate(body);
+  };
+
+  const toggleCheck = (name: CheckName, on: boolean) =>
+    set("required_checks")(on ? [...draft.required_checks, name] : draft.required_checks.filter((c) => c !== name));
+  const errorCount = Object.keys(errors.byField).length + errors.unplaced.length;
+
+  return (
+    <form
+      ref={form}
+      noValidate
+      onSubmit={submit}
+      aria-label={project ? `Edit project ${project.name}` : "New project"}
+      className="space-y-5"
+    >
+      {errorCount > 0 && (
+        <Problem>
+          The project was not saved: {errorCount === 1 ? "one value needs" : `${errorCount} values need`} a change.
+          {errors.unplaced.map((line) => (
+            <span key={line} className="block">
+              {line}
+            </span>
+          ))}
+        </Problem>
+      )}
+      <Section title="Project">
+        <TextField label="Name" required {...text("name")} error={error("name")} />
+        <TextField
+          label="Repository"
+          required
+          hint="A path to a local git repository (bare or not)."
+          className="font-mono"
+          {...text("repository")}
+          error={error("repository")}
+        />
+        <TextField label="Default branch" {...text("default_branch")} error={error("default_branch")} />
+      </Section>
+      <Section title="Agent">
+        <div>
+          <label htmlFor="agent-provider" className="block text-sm font-medium text-slate-800">
+            Agent
+          </label>
+          <select
+            id="agent-provider"
+            className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm"
+            value="scripted"
+            onChange={() => undefined}
+          >
+            <option value="scripted">Scripted agent (not AI)</option>
+          </select>
+        </div>
+        <TextField
+          label="Recipe"
+          hint="The scripted agent replays the turns of this YAML file."
+          className="font-mono"
+          {...text("recipe")}
+          error={error("agent.recipe") ?? error("agent")}
+        />
+      </Section>
+      <Section title="Deployment">
+        <TextField label="Build command" className="font-mono" {...text("build_command")} error={error("deployment_settings.build_command")} />
+        <TextField label="Deploy command" className="font-mono" {...text("deploy_command")} error={error("deployment_settings.deploy_command")} />
+        <TextField
+          label="Health check URL"
+          hint="A path on the deployed app, such as /health; empty to skip."
+          className="font-mono"
+          {...text("health_check_url")}
+          error={error("deployment_settings.health_check_url")}
+        />
+        <TextField label="Port" inputMode="numeric" {...text("port")} error={error("deployment_settings.port")} />
+        <TextArea
+          label="Environment variables"
+          hint="One NAME=value a line."
+          rows={3}
+          className="font-mono"
+          {...text("environment")}
+          error={error("deployment_settings.environment_variables")}
+        />
+      </Section>
+      <Section title="Validation">
+        <TextField label="Test command" className="font-mono" {...text("test_command")} error={error("validation_settings.test_command")} />
+        <TextField label="Security command" className="font-mono" {...text("security_command")} error={error("validation_settings.security_command")} />
+        <fieldset className="sm:col-span-2" aria-describedby={error("validation_settings.required_checks") ? "required-checks-error" : undefined}>
+          <legend className="text-sm font-medium text-slate-800">Required checks (must pass before a merge)</legend>
+          <div className="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+            {CHECKS.map((check) => (
+              <Toggle
+                key={check.name}
+                label={check.label}
+                checked={draft.required_checks.includes(check.name)}
+                onChange={(on) => toggleCheck(check.name, on)}
+              />
+            ))}
+          </div>
+          {error("validation_settings.required_checks") && (
+            <p id="required-checks-error" className="mt-1 text-sm font-medium text-red-700">
+              ⚠ {error("validation_settings.required_checks")}
+            </p>
+          )}
+        </fieldset>
+        <TextField label="Max retries" inputMode="numeric" {...text("max_retries")} error={error("validation_settings.max_retries")} />
+        <TextField
+          label="Timeout (minutes)"
+          inputMode="numeric"
+          {...text("timeout_minutes")}
+          error={error("validation_settings.timeout_minutes")}
+        />
+        <Toggle label="Merge automatically when green" checked={draft.auto_merge} onChange={set("auto_merge")} />
+      </Section>
+      <Section title="Notifications">
+        <TextField label="Slack webhook" {...text("slack_webhook")} error={error("notification_settings.slack_webhook")} />
+        <Toggle label="Email notifications" checked={draft.email_notifications} onChange={set("email_notifications")} />
+        <Toggle label="GitHub status updates" checked={draft.github_status_updates} onChange={set("github_status_updates")} />
+      </Section>
+      <div className="flex flex-wrap gap-2">
+        <Button look="primary" type="submit" disabled={save.isPending}>
+          {project ? "Save changes" : "Create project"}
+        </Button>
+        <Link
+          to={project ? paths.project(project.id) : paths.overview()}
+          className="inline-flex min-h-9 items-center rounded-md px-3 text-sm font-medium text-slate-700 hover:bg-slate-100"
+        >
+          Cancel
+        </Link>
+      </div>
+    </form>
+  );
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <fieldset className="rounded-lg border border-slate-200 bg-white p-4">
+      <legend className="px-1 text-sm font-semibold text-slate-900">{title}</legend>
+      <div className="grid gap-3 sm:grid-cols-2">{children}</div>
+    </fieldset>
+  );
+}
+
+function Toggle({ label, checked, onChange }: { label: string; checked: boolean; onChange: (on: boolean) => void }) {
+  return (
+    <label className="inline-flex min-h-9 items-center gap-2 text-sm">
+      <input
+        type="checkbox"
+        checked={checked}
+        onChange={(event) => onChange(event.target.checked)}
+        className="size-4 accent-blue-700"
+      />
+      {label}
+    </label>
+  );
+}

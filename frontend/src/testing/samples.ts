@@ -1,0 +1,100 @@
+// API-shaped samples, typed by the generated schema so they cannot drift from it.
+import type { AgentRun, Event, Project, ProjectStats, Step, Validation } from "../api/types";
+
+const TS = "2026-11-26T09:08:38.000000Z";
+
+export function project(overrides: Partial<Project> = {}): Project {
+  return {
+    id: 1,
+    name: "shop",
+    repository: "/srv/git/shop",
+    default_branch: "main",
+    agent: { provider: "scripted", recipe: "/srv/recipe.yaml" },
+    deployment_settings: {
+      build_command: "",
+      deploy_command: "python3 app.py",
+      health_check_url: "/health",
+      environment_variables: {},
+      port: 8080,
+    },
+    validation_settings: {
+      auto_merge: true,
+      required_checks: ["health"],
+      timeout_minutes: 30,
+      max_retries: 2,
+      test_command: "",
+      security_command: "",
+    },
+    notification_settings: { slack_webhook: "", email_notifications: true, github_status_updates: true },
+    created_at: TS,
+    updated_at: TS,
+    ...overrides,
+  };
+}
+
+export function run(overrides: Partial<AgentRun> = {}): AgentRun {
+  return {
+    id: 7,
+    project_id: 1,
+    goal: "Add a /health endpoint",
+    status: "running",
+    response_type: null,
+    result: null,
+    plan: null,
+    pull_request: null,
+    validations: [],
+    agent: { driver: "scripted", job_id: "7-abc", is_ai: false },
+    created_at: TS,
+    updated_at: TS,
+    ...overrides,
+  };
+}
+
+export function step(name: Step["name"], status: Step["status"], summary: string | null = null): Step {
+  return { name, status, summary, started_at: TS, finished_at: status === "running" ? null : TS };
+}
+
+export function validation(overrides: Partial<Validation> = {}): Validation {
+  return {
+    id: 3,
+    project_id: 1,
+    agent_run_id: 7,
+    pr_number: 1,
+    head_sha: "4a188e216107588305599c8355881204081ab054",
+    attempt: 1,
+    status: "running",
+    failed_step: null,
+    reason: null,
+    checks: {},
+    error_context: null,
+    merged: false,
+    merge_sha: null,
+    merge_blocked_reason: null,
+    created_at: TS,
+    started_at: TS,
+    finished_at: null,
+    steps: [step("snapshot", "passed", "sandbox ready"), step("clone", "running")],
+    ...overrides,
+  };
+}
+
+export function stats(overrides: Partial<ProjectStats> = {}): ProjectStats {
+  return {
+    project_id: 1,
+    last_run: null,
+    last_validation: null,
+    validations_total: 0,
+    validations_passed: 0,
+    validations_failed: 0,
+    pass_rate: null,
+    history: [],
+    attempts_per_merged_pr: [],
+    ...overrides,
+  };
+}
+
+let nextId = 100;
+export function event(type: Event["type"], data: Event["data"], overrides: Partial<Event> = {}): Event {
+  nextId += 1;
+  return { id: nextId, type, project_id: 1, data, ts: TS, ...overrides };
+}

@@ -1,0 +1,173 @@
+// One validation attempt: its steps and their logs, checks, browser findings, the error
+// context handed back to the agent, the pull request and the merge result.
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { GitMerge, GitPullRequest, RotateCcw } from "lucide-react";
+import { useState } from "react";
+import { api } from "../api/client";
+import { queryKeys } from "../api/query-keys";
+import type { PullRequest, StepName, Validation } from "../api/types";
+import { Button } from "../controls/button";
+import { Problem, errorText } from "../controls/problem";
+import { shortSha } from "../format/format";
+import { StateBadge } from "../states/state-badge";
+import {
+  CHECK_STATES,
+  FINAL_VALIDATION_STATES,
+  MERGED,
+  MERGE_BLOCKED,
+  VALIDATION_STATES,
+  isCheckStatus,
+} from "../states/state-words";
+import { useValidation } from "./queries";
+import { StepLog } from "./step-log";
+import { ValidationTimeline, stepToShow } from "./validation-timeline";
+
+type Props = {
+  listed: Validation;
+  attempts: number | null;
+  pullRequest: PullRequest | null;
+};
+
+export function ValidationView({ listed, attempts, pullRequest }: Props) {
+  const validation = useValidation(listed.id, listed).data ?? listed;
+  const [chosenStep, setChosenStep] = useState<StepName | null>(null);
+  const step = chosenStep ?? stepToShow(validation.steps, validation.failed_step);
+  const stepRow = validation.steps.find((candidate) => candidate.name === step);
+  const final = FINAL_VALIDATION_STATES.has(validation.status);
+
+  return (
+    <article aria-label={`Validation attempt ${validation.attempt}`} className="space-y-4">
+      <header className="flex flex-wrap items-center gap-x-3 gap-y-1">
+        <h3 className="text-base font-semibold">
+          Attempt {validation.attempt}
+          {attempts !== null && ` of ${attempts}`}
+        </h3>
+        <StateBadge state={VALIDATION_STATES[validation.status]} />
+        <PullRequestLink number={validation.pr_number} url={pullRequest?.url ?? null} />
+        <span className="font-mono text-xs text-slate-600" title={validation.head_sha}>
+          commit {shortSha(validation.head_sha)}
+        </span>
+        {final && !validation.merged && !pullRequest?.merged && <RetryButton validation={validation} />}
+      </header>
+      {final && validation.reason && <p className="text-sm text-slate-700">{validation.reason}</p>}
+      <MergeResult validation={validation} />
+      <div className="grid gap-4 lg:grid-cols-[minmax(14rem,2fr)_3fr]">
+        <ValidationTimeline steps={validation.steps} selected={step} onSelect={setChosenStep} />
+        <StepLog
+          key={`${validation.id}-${step}`}
+          validationId={validation.id}
+          step={step}
+          live={stepRow?.status === "running"}
+          exists={stepRow !== undefined}
+        />
+      </div>
+      <Checks validation={validation} />
+      <BrowserFindings validation={validation} />
+      {validation.error_context && (
+        <details className="rounded-md border border-amber-300 bg-amber-50 p-3">
+          <summary className="cursor-pointer text-sm font-semibold text-amber-900">
+            Error context sent back to the agent
+          </summary>
+          <pre className="mt-2 max-h-80 overflow-auto whitespace-pre-wrap break-words font-mono text-xs text-slate-800">
+            {validation.error_context}
+          </pre>
+        </details>
+      )}
+    </article>
+  );
+}
+
+function PullRequestLink({ number, url }: { number: number; url: string | null }) {
+  const label = `Pull request #${number}`;
+  const content = (
+    <>
+      <GitPullRequest aria-hidden="true" className="size-4" />
+      {label}
+    </>
+  );
+  return url ? (
+    <a href={url} className="inline-flex items-center gap-1 text-sm text-blue-800 underline" target="_blank" rel="noreferrer">
+      {content}
+    </a>
+  ) : (
+    <span className="inline-flex items-center gap-1 text-sm">{content}</span>
+  );
+}
+
+function MergeResult({ validation }: { validation: Validation }) {
+  if (validation.merged) {
+    return (
+      <p className="flex flex-wrap items-center gap-2 text-sm">
+        <GitMerge aria-hidden="true" className="size-4 text-green-700" />
+        <StateBadge state={MERGED} />
+        <span>
+          exactly the validated commit, as <span className="font-mono">{shortSha(validation.merge_sha)}</span>
+        </span>
+      </p>
+    );
+  }
+  if (validation.merge_blocked_reason) {
+    return (
+      <p className="flex flex-wrap items-center gap-2 text-sm">
+        <StateBadge state={MERGE_BLOCKED} />
+        <span>{validation.merge_blocked_reason}</span>
+      </p>
+    );
+  }
+  return null;
+}
+
+function Checks({ validation }: { validation: Validation }) {
+  const checks = Object.entries(validation.checks).flatMap(([name, status]) =>
+    isCheckStatus(status) ? [{ name, status }] : [],
+  );
+  if (!checks.length) return null;
+  return (
+    <div>
+      <h4 className="mb-1 text-sm font-semibold">Checks</h4>
+      <ul aria-label="Checks" className="flex flex-wrap gap-2">
+        {checks.map((check) => (
+          <li key={check.name} className="flex items-center gap-1 rounded-md border border-slate-200 px-2 py-1 text-sm">
+            <span className="font-mono text-xs">{check.name}</span>
+            <StateBadge state={CHECK_STATES[check.status]} />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function BrowserFindings({ validation }: { validation: Validation }) {
+  const evaluation = validation.steps.find((step) => step.name === "web_eval");
+  if (!evaluation || evaluation.status === "pending" || evaluation.status === "running") return null;
+  return (
+    <div>
+      <h4 className="mb-1 text-sm font-semibold">Browser evaluation</h4>
+      <p className="text-sm text-slate-700">
+        {evaluation.summary ?? (evaluation.status === "skipped" ? "Not run: an earlier step failed." : "No findings were recorded.")}
+      </p>
+      <p className="text-xs text-slate-500">Screenshots: none recorded for this attempt.</p>
+    </div>
+  );
+}
+
+function RetryButton({ validation }: { validation: Validation }) {
+  const client = useQueryClient();
+  const retry = useMutation({
+    mutationFn: () => api.validations.retry(validation.id),
+    onSuccess: () => {
+      if (validation.agent_run_id !== null) {
+        void client.invalidateQueries({ queryKey: queryKeys.validations.ofRun(validation.agent_run_id) });
+      }
+    },
+  });
+  return (
+    <span className="flex flex-wrap items-center gap-2">
+      <Button onClick={() => retry.mutate()} disabled={retry.isPending}>
+        <RotateCcw aria-hidden="true" className="size-4" />
+        Retry validation
+      </Button>
+      {retry.isError && <Problem>{errorText(retry.error)}</Problem>}
+    </span>
+  );
+}
