@@ -13,6 +13,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from codegenapp.api.deps import token_is_valid
 from codegenapp.db.queries import events
+from codegenapp.db.tables import event_record
 from codegenapp.domain.events import EventRecord
 from codegenapp.flows.runtime import Runtime
 
@@ -35,7 +36,7 @@ class _Stream:
             async with self.runtime.database.read() as session:
                 rows = await events.list_events(session, since=self.last, until=until, limit=500)
             for row in rows:
-                await self.send(events.to_record(row))
+                await self.send(event_record(row))
                 self.last = row.id
             if len(rows) < 500:
                 return

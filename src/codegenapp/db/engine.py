@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from codegenapp.db.tables import EventRow, event_record
 from codegenapp.domain.events import EventRecord
 
 EventSink = Callable[[Sequence[EventRecord]], Awaitable[None]]
@@ -83,7 +84,11 @@ class Database:
         async with self._sessions() as session:
             async with session.begin():
                 yield session
-            events: list[EventRecord] = session.info.pop(PENDING_EVENTS, [])
+                # One flush writes every change and every event row together; the rows get
+                # their ids here, before the commit makes them visible.
+                await session.flush()
+                rows: list[EventRow] = session.info.pop(PENDING_EVENTS, [])
+            events = [event_record(row) for row in rows]
         if events:
             await self.on_commit(events)
 

@@ -19,7 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from codegenapp.domain.events import JsonValue
+from codegenapp.domain.events import EventRecord, EventType, JsonValue
+from codegenapp.domain.ids import EventId, ProjectId
 
 JsonDict = dict[str, JsonValue]
 
@@ -225,3 +226,14 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+
+
+def event_record(row: EventRow) -> EventRecord:
+    """A stored event as clients receive it."""
+    return EventRecord(
+        id=EventId(row.id),
+        type=EventType(row.type),
+        project_id=ProjectId(row.project_id) if row.project_id is not None else None,
+        data=row.data,
+        ts=row.ts,
+    )

@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.engine import PENDING_EVENTS
 from codegenapp.db.tables import EventRow
-from codegenapp.domain.events import EventRecord, EventType, JsonValue
-from codegenapp.domain.ids import EventId, ProjectId
+from codegenapp.domain.events import EventType, JsonValue
 
 _EVENT_ORDER_LOCK = 0x0C0DE9E7
 _LOCK_TAKEN = "codegenapp.event_lock_taken"
@@ -33,8 +32,9 @@ async def record(
     data: Mapping[str, JsonValue],
     agent_run_id: int | None = None,
     validation_id: int | None = None,
-) -> EventRecord:
-    """Add an event to the current transaction; it is published after the commit."""
+) -> None:
+    """Add an event to the current transaction; it is written with the transaction's other
+    changes and published after the commit (see `Database.transaction`)."""
     await _commit_in_id_order(session)
     row = EventRow(
         type=type.value,
@@ -44,20 +44,7 @@ async def record(
         data=dict(data),
     )
     session.add(row)
-    await session.flush()
-    event = to_record(row)
-    session.info.setdefault(PENDING_EVENTS, []).append(event)
-    return event
-
-
-def to_record(row: EventRow) -> EventRecord:
-    return EventRecord(
-        id=EventId(row.id),
-        type=EventType(row.type),
-        project_id=ProjectId(row.project_id) if row.project_id is not None else None,
-        data=row.data,
-        ts=row.ts,
-    )
+    session.info.setdefault(PENDING_EVENTS, []).append(row)
 
 
 def _matching(
