@@ -112,10 +112,8 @@ async def get(url: str) -> httpx.Response:
 async def require_bubblewrap() -> None:
     if await asyncio.to_thread(bubblewrap_available):
         return
-    message = "bwrap cannot run here: apt-get install -y bubblewrap"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    # make setup installs it: a machine where it cannot run is a failure, never a skip.
+    pytest.fail("bwrap cannot run here: apt-get install -y bubblewrap")
 
 
 def make_driver(kind: str, state_dir: Path) -> Sandbox:
