@@ -46,6 +46,17 @@ class Failed(Exception):
     """The command could not do its job, said in one line; exit code 1."""
 
 
+def _reachable(settings: Settings) -> None:
+    """Check the database and Redis before anything starts: one line if they fail."""
+    from codegenapp.errors import DependencyUnavailable
+    from codegenapp.main import preflight
+
+    try:
+        asyncio.run(preflight(settings))
+    except DependencyUnavailable as error:
+        raise Failed(str(error)) from error
+
+
 def _settings() -> Settings:
     try:
         return Settings()
@@ -68,6 +79,7 @@ def serve(
     settings = _settings().model_copy(
         update={key: value for key, value in (("host", host), ("port", port)) if value is not None}
     )
+    _reachable(settings)
     _serve(settings, create_app(settings, workers=not no_workers))
 
 
@@ -97,6 +109,7 @@ def worker() -> None:
     from codegenapp.main import running
 
     settings = _settings()
+    _reachable(settings)
 
     async def work() -> None:
         stop = asyncio.Event()
@@ -123,6 +136,7 @@ def demo(
     if as_json and not no_serve:
         raise Refused("--json goes with --no-serve")
     settings = _settings()
+    _reachable(settings)
     if no_serve:
         summary = asyncio.run(_demo_in_process(settings, echo=not as_json))
         print(demo_flow.to_json(summary) if as_json else _one_line(summary.report), flush=True)
@@ -184,12 +198,8 @@ async def _follow_demo(runtime: "Runtime", settings: Settings, run_id: int) -> N
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema (the server also does this when it starts)."""
-    from codegenapp.db import migrate
-
     settings = _settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-
-    asyncio.run(migrate.upgrade(settings.app_database_url))
+    _reachable(settings)
     print(f"database is up to date: {_redacted(settings.app_database_url)}")
 
 

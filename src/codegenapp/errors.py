@@ -5,6 +5,7 @@ CodegenAppError
 ├── NotFound              an id that does not exist                         → 404
 ├── Conflict              the entity is not in a state that allows this     → 409
 ├── Unauthorized          missing or wrong token                            → 401
+├── DependencyUnavailable the database or Redis cannot be reached (start-up)
 ├── ForgeError            the repository host refused or failed
 │   ├── RepositoryInvalid the repository cannot be used as configured       → 422
 │   └── MergeRefused      head moved, conflicts, dirty work tree            → 409
@@ -39,6 +40,10 @@ class Conflict(CodegenAppError):
 
 class Unauthorized(CodegenAppError):
     """The request carries no valid access token."""
+
+
+class DependencyUnavailable(CodegenAppError):
+    """A service CodegenApp needs (its database, Redis) cannot be reached or used."""
 
 
 class ForgeError(CodegenAppError):

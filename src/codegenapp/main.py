@@ -12,6 +12,9 @@ import stamina
 from dbos import DBOS, DBOSConfig
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 
 from codegenapp import __version__
 from codegenapp.api import errors, ui
@@ -26,6 +29,7 @@ from codegenapp.db.engine import Database
 from codegenapp.db.queries import tokens
 from codegenapp.domain.masking import looks_secret
 from codegenapp.drivers.registry import Registry
+from codegenapp.errors import DependencyUnavailable
 from codegenapp.flows import reconcile
 from codegenapp.flows.actions import RUN_QUEUE
 from codegenapp.flows.runtime import Runtime, bind
@@ -46,6 +50,40 @@ def host_secrets(settings: Settings) -> tuple[str, ...]:
         if password:
             found.append(password)
     return tuple(found)
+
+
+async def preflight(settings: Settings) -> None:
+    """Reach the database (and bring its schema up to date) and Redis, or raise
+    `DependencyUnavailable` with one clear sentence. Run before serving, so that a wrong URL
+    is reported as such rather than as a start-up traceback."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        await migrate.upgrade(settings.app_database_url)
+    except (OSError, DBAPIError) as error:
+        raise DependencyUnavailable(
+            f"cannot use the database {_redacted(settings.app_database_url)}: {_reason(error)}"
+        ) from error
+    if settings.redis_url:
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+        try:
+            await client.ping()
+        except (OSError, RedisError) as error:
+            raise DependencyUnavailable(
+                f"cannot reach Redis at {_redacted(settings.redis_url)}: {_reason(error)}"
+            ) from error
+        finally:
+            await client.aclose()
+
+
+def _redacted(url: str) -> str:
+    password = urlsplit(url).password
+    return url.replace(f":{password}@", ":***@") if password else url
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip()
+    return text.splitlines()[0] if text else type(original).__name__
 
 
 async def _open_bus(settings: Settings) -> Bus:

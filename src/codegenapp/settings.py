@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     executor_id: str = Field(default="local", validation_alias=_env("CODEGENAPP_EXECUTOR_ID"))
     log_level: str = Field(default="INFO", validation_alias=_env("CODEGENAPP_LOG_LEVEL"))
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:///<path> or postgresql://<user>@<host>/<db> URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://<host>:<port>/<db> URL")
+        return value
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:

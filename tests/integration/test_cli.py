@@ -37,6 +37,7 @@ def _cli(
             "setting CODEGENAPP_VALIDATION_CONCURRENCY: Input should be greater than or equal to 1",
         ),
         (["project", "list"], {}, "no token"),
+        (["db", "upgrade"], {"DATABASE_URL": "mysql://x"}, "setting DATABASE_URL: Value error"),
     ],
 )
 def test_bad_arguments_get_one_line_and_exit_code_2(
@@ -48,6 +49,27 @@ def test_bad_arguments_get_one_line_and_exit_code_2(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("codegenapp: ")
     assert words in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "words"),
+    [
+        (
+            ["serve"],
+            {"DATABASE_URL": "postgresql://postgres:hunter22@127.0.0.1:1/nowhere"},
+            "cannot use the database postgresql+asyncpg://postgres:***@127.0.0.1:1/nowhere",
+        ),
+        (["worker"], {"REDIS_URL": "redis://127.0.0.1:1/0"}, "cannot reach Redis"),
+    ],
+)
+def test_an_unreachable_database_or_redis_is_one_line_and_exit_code_1(
+    tmp_path: Path, command: list[str], env: dict[str, str], words: str
+) -> None:
+    result = _cli(*command, home=tmp_path / "home", env=env)
+    assert result.returncode == 1, result
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert words in result.stderr
+    assert "hunter22" not in result.stderr
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
