@@ -4,11 +4,13 @@ published only after it commits; repeated writes leave one event."""
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import SettingsFactory
 
 from codegenapp.db import migrate
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import agent_runs, events, projects, pull_requests, tokens
+from codegenapp.db.tables import PullRequestRow
 from codegenapp.domain.events import EventRecord, EventType
 from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
 from codegenapp.domain.states import AgentRunStatus
@@ -84,6 +86,20 @@ async def test_event_ids_increase_in_commit_order(database: tuple[Database, Publ
     assert stored == ids
 
 
+async def _open_pull_request(session: AsyncSession, project_id: int, run_id: int) -> PullRequestRow:
+    return await pull_requests.record_pull_request(
+        session,
+        project_id=project_id,
+        agent_run_id=run_id,
+        number=1,
+        url="file:///srv/p#pull-1",
+        title="t",
+        branch="b",
+        base_branch="main",
+        head_sha="a" * 40,
+    )
+
+
 async def test_finishing_or_merging_twice_leaves_one_event(
     database: tuple[Database, Published],
 ) -> None:
@@ -91,17 +107,7 @@ async def test_finishing_or_merging_twice_leaves_one_event(
     project_id = await _project(db)
     async with db.transaction() as session:
         run = await agent_runs.create_run(session, project_id=project_id, goal="g")
-        pr = await pull_requests.record_pull_request(
-            session,
-            project_id=project_id,
-            agent_run_id=run.id,
-            number=1,
-            url="file:///srv/p#pull-1",
-            title="t",
-            branch="b",
-            base_branch="main",
-            head_sha="a" * 40,
-        )
+        pr = await _open_pull_request(session, project_id, run.id)
     for _ in range(2):
         async with db.transaction() as session:
             await agent_runs.finish_run(
@@ -110,17 +116,7 @@ async def test_finishing_or_merging_twice_leaves_one_event(
             await pull_requests.mark_merged(
                 session, pr.id, merge_sha="b" * 40, agent_run_id=run.id, validation_id=1
             )
-            await pull_requests.record_pull_request(
-                session,
-                project_id=project_id,
-                agent_run_id=run.id,
-                number=1,
-                url="file:///srv/p#pull-1",
-                title="t",
-                branch="b",
-                base_branch="main",
-                head_sha="a" * 40,
-            )
+            await _open_pull_request(session, project_id, run.id)
     kinds = [event.type for event in published.events]
     assert kinds.count(EventType.AGENT_RUN_COMPLETED) == 1
     assert kinds.count(EventType.PULL_REQUEST_MERGED) == 1
