@@ -165,14 +165,12 @@ def repository(path: Path) -> Path:
 
 
 def project_body(work: Path, name: str) -> dict[str, object]:
-    recipe = work / "recipe.yaml"
-    if not recipe.exists():
-        # Every goal gets a plain reply: the run starts and completes, nothing is validated.
-        recipe.write_text("turns:\n" + "  - reply: Nothing to do.\n" * 500)
+    # Every goal gets a plain reply: the run starts and completes, nothing is validated.
+    recipe = "turns:\n" + "  - reply: Nothing to do.\n" * 500
     return {
         "name": name,
         "repository": str(repository(work / name)),
-        "agent": {"provider": "scripted", "recipe": str(recipe)},
+        "agent": {"provider": "scripted", "recipe": recipe},
     }
 
 

@@ -11,7 +11,6 @@ Run: `make bench` (or `.venv/bin/python bench/validation_overhead.py [--runs N]`
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from codegenapp.flows.runtime import DriverSet, Runtime, bind
 from codegenapp.flows.validation import QUEUE, RESULT_POLL_SEC, validation_flow, workflow_id
 from codegenapp.main import running
 from codegenapp.settings import Settings
+from machine import describe
 
 TARGET_MS = 300.0
 TRIVIAL = ProjectSettings(
@@ -141,13 +141,11 @@ async def measure(label: str, settings: Settings, runs: int, work: Path) -> dict
         timed = TimedSandbox(runtime.drivers.sandbox())
         bind(replace(runtime, drivers=TimedDrivers(runtime.drivers, timed)))
         repo = make_repository(work / f"repo-{label}", runs + 1)
-        recipe = work / "recipe.yaml"
-        recipe.write_text("turns:\n  - reply: unused\n")
         project = await project_flows.create_project(
             name=label,
             repository=str(repo),
             default_branch="main",
-            agent=AgentSettings(recipe=str(recipe)),
+            agent=AgentSettings(recipe="turns:\n  - reply: unused\n"),
             settings=TRIVIAL,
         )
         await one_validation(runtime, timed, project.id, repo, runs)  # warm-up, not counted
@@ -165,26 +163,9 @@ async def measure(label: str, settings: Settings, runs: int, work: Path) -> dict
     }
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{platform.node()}: {cpu}, {os.cpu_count()} cores, "
-        f"{platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, load average {load}"
-    )
-
-
 async def main(runs: int) -> int:
     print(f"validation overhead benchmark, {runs} validations per configuration (median)")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="codegenapp-bench-") as tmp:
         work = Path(tmp)
@@ -209,7 +190,9 @@ async def main(runs: int) -> int:
             print(f"(PostgreSQL not reachable, skipped: {error})")
         try:
             for label, extra in configs:
-                settings = Settings(home=work / label, **extra)  # type: ignore[arg-type]
+                settings = Settings(  # type: ignore[arg-type]
+                    home=work / label, repository_roots=str(work), **extra
+                )
                 results[label] = await measure(label, settings, runs, work)
         finally:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:

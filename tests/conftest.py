@@ -64,6 +64,8 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
             "queue_polling_interval_sec": 0.02,
             "run_queue_polling_interval_sec": 0.02,
             "agent_poll_interval_sec": 0.02,
+            # Tests make their repositories anywhere under their own tmp_path.
+            "repository_roots": str(tmp_path),
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -97,7 +99,8 @@ class Server:
         return runtime
 
 
-async def _serve(settings: Settings) -> AsyncIterator[Server]:
+async def serve(settings: Settings) -> AsyncIterator[Server]:
+    """A real HTTP server (uvicorn) on `settings.port`, for as long as the iteration lasts."""
     server = Server(settings)
     ready = asyncio.Event()
     inner = server.app.router.lifespan_context
@@ -134,7 +137,7 @@ async def _serve(settings: Settings) -> AsyncIterator[Server]:
 @pytest.fixture
 async def server(settings: Settings) -> AsyncIterator[Server]:
     """A real HTTP server (uvicorn) on a free loopback port, serving the whole back end."""
-    async for running_server in _serve(settings):
+    async for running_server in serve(settings):
         yield running_server
 
 
@@ -142,5 +145,5 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
 async def server_on_both_databases(
     make_settings: SettingsFactory, database_url: str | None
 ) -> AsyncIterator[Server]:
-    async for running_server in _serve(make_settings(database_url=database_url)):
+    async for running_server in serve(make_settings(database_url=database_url)):
         yield running_server

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.async_api import ConsoleMessage, Error, Page
-from tests.support.projects import APP, make_repository, write_recipe
+from tests.support.projects import APP, make_repository, recipe_text
 
 CHROMIUM = "/usr/bin/chromium"
 # Off the network, as TESTING.md asks; Playwright gives every launch a fresh, temporary profile.
@@ -79,14 +79,13 @@ async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
 @dataclass(frozen=True)
 class FlakyHealthProject:
     repository: Path
-    recipe: Path
+    recipe: str
 
 
 def flaky_health_project(tmp_path: Path) -> FlakyHealthProject:
     """The demo's story in small: a plan, a pull request that fails its health check, a fix."""
     repository = make_repository(tmp_path / "repo", {"app.py": APP.replace("ok", "hello")})
-    recipe = write_recipe(
-        tmp_path / "recipe.yaml",
+    recipe = recipe_text(
         [
             {"progress": ["Reading app.py"], "plan": PLAN},
             {

@@ -10,19 +10,20 @@ import httpx
 import pytest
 import websockets
 from tests.conftest import TEST_TOKEN, free_port, postgres_database
-from tests.e2e.processes import codegenapp
-from tests.support.projects import APP, make_repository, merges_on, write_recipe
+from tests.support.processes import codegenapp
+from tests.support.projects import APP, make_repository, merges_on, recipe_text
 
 pytestmark = pytest.mark.slow
 
 
 async def test_an_api_only_server_and_a_worker_carry_a_run_to_its_merge(tmp_path: Path) -> None:
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
-    recipe = write_recipe(tmp_path / "recipe.yaml", [{"files": {"NOTES.md": "hi\n"}}])
+    recipe = recipe_text([{"files": {"NOTES.md": "hi\n"}}])
     port = free_port()
     with postgres_database() as database_url:
         env = {
             "CODEGENAPP_HOME": str(tmp_path / "home"),
+            "CODEGENAPP_REPOSITORY_ROOTS": str(tmp_path),
             "DATABASE_URL": database_url,
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "CODEGENAPP_REDIS_CHANNEL": f"codegenapp-test:{uuid.uuid4().hex}",
@@ -44,7 +45,7 @@ async def test_an_api_only_server_and_a_worker_carry_a_run_to_its_merge(tmp_path
                     json={
                         "name": "split",
                         "repository": str(repo),
-                        "agent": {"recipe": str(recipe)},
+                        "agent": {"recipe": recipe},
                     },
                 )
                 assert project.status_code == 201, project.text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import TEST_TOKEN, Server
-from tests.support.projects import APP, make_repository, write_recipe
+from tests.support.projects import APP, make_repository, recipe_text
 
 
 def _cli(
@@ -81,7 +81,8 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 async def test_the_client_commands_talk_to_a_running_server(server: Server, tmp_path: Path) -> None:
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
-    recipe = write_recipe(tmp_path / "recipe.yaml", [{"reply": "hello"}])
+    recipe = tmp_path / "recipe.yaml"  # the CLI reads it, on the caller's side
+    recipe.write_text(recipe_text([{"reply": "hello"}]))
     env = {"CODEGENAPP_SERVER": server.url, "CODEGENAPP_TOKEN": TEST_TOKEN}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:

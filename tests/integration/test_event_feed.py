@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx
 from tests.conftest import Server
-from tests.support.projects import APP, make_repository, write_recipe
+from tests.support.projects import APP, make_repository, recipe_text
 
 
 async def test_the_feed_reads_the_newest_events_first_and_catching_up_reads_the_oldest(
@@ -12,12 +12,12 @@ async def test_the_feed_reads_the_newest_events_first_and_catching_up_reads_the_
 ) -> None:
     server = server_on_both_databases
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
-        recipe = write_recipe(tmp_path / "recipe.yaml", [{"reply": "Nothing to do."}])
+        recipe = recipe_text([{"reply": "Nothing to do."}])
         for name in ("one", "two", "three"):
             body = {
                 "name": name,
                 "repository": str(make_repository(tmp_path / name, {"app.py": APP})),
-                "agent": {"provider": "scripted", "recipe": str(recipe)},
+                "agent": {"provider": "scripted", "recipe": recipe},
             }
             assert (await client.post("/api/v1/projects", json=body)).status_code == 201
         url = "/api/v1/events"
@@ -33,4 +33,4 @@ async def test_the_feed_reads_the_newest_events_first_and_catching_up_reads_the_
     assert [event["data"]["name"] for event in after_first] == ["three", "two"]
     assert newest[0]["id"] > newest[1]["id"]
     assert wrong.status_code == 422
-    assert wrong.json()["detail"][0]["loc"] == ["query", "order"]
+    assert wrong.json()["errors"][0]["loc"] == ["query", "order"]

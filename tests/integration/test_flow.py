@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import SettingsFactory
-from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
+from tests.support.projects import APP, git, make_repository, merges_on, recipe_text
 from tests.support.waiting import run_in, run_settled, until, validation_in
 
 from codegenapp.db.queries import pull_requests, validations
@@ -51,12 +51,12 @@ async def _project(
         {"app.py": APP, "check.py": PASSING_CHECK},
         bare=bare,
     )
-    recipe = write_recipe(tmp_path / "recipe.yaml", turns)
+    recipe = recipe_text(turns)
     project = await project_flows.create_project(
         name=f"project-{tmp_path.name}",
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(recipe=str(recipe)),
+        agent=AgentSettings(recipe=recipe),
         settings=settings,
     )
     return project.id, repo
@@ -181,7 +181,7 @@ async def test_a_plan_change_reaches_the_agent_and_a_plain_reply_completes_the_r
 
     assert run.status == AgentRunStatus.COMPLETED
     assert run.result == "Done, nothing to change."
-    agent = backend.drivers.agent(AgentSettings(recipe=str(tmp_path / "recipe.yaml")))
+    agent = backend.drivers.agent(AgentSettings(recipe="- reply: unused\n"))
     prompts = agent.prompts(_job(run))  # type: ignore[attr-defined]
     assert "Use two steps instead" in prompts[-1]
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import websockets
 from tests.conftest import TEST_TOKEN, Server, SettingsFactory
-from tests.support.projects import APP, make_repository, write_recipe
+from tests.support.projects import APP, make_repository, recipe_text
 
 from codegenapp.bus.redis import RedisBus
 from codegenapp.domain.events import EventRecord, EventType
@@ -43,11 +43,11 @@ async def test_a_client_reconnecting_with_since_gets_what_it_missed_then_live_ev
 ) -> None:
     base = tmp_path
     repo = make_repository(base / "repo", {"app.py": APP})
-    recipe = write_recipe(base / "recipe.yaml", [{"reply": "hi"}])
+    recipe = recipe_text([{"reply": "hi"}])
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
         first = await client.post(
             "/api/v1/projects",
-            json={"name": "a", "repository": str(repo), "agent": {"recipe": str(recipe)}},
+            json={"name": "a", "repository": str(repo), "agent": {"recipe": recipe}},
         )
         assert first.status_code == 201
         async with websockets.connect(f"{server.ws_url}?token={TEST_TOKEN}&since=0") as ws:
@@ -58,7 +58,7 @@ async def test_a_client_reconnecting_with_since_gets_what_it_missed_then_live_ev
         # While no client listens: a second project and a whole agent run.
         await client.post(
             "/api/v1/projects",
-            json={"name": "b", "repository": str(repo), "agent": {"recipe": str(recipe)}},
+            json={"name": "b", "repository": str(repo), "agent": {"recipe": recipe}},
         )
         run = await actions.start_run(project_id=first.json()["id"], goal="Say hi")
         async with websockets.connect(
@@ -80,11 +80,11 @@ async def test_a_client_reconnecting_with_since_gets_what_it_missed_then_live_ev
 async def _listening(server: Server, tmp_path: Path) -> tuple[websockets.ClientConnection, int]:
     """A socket that is surely subscribed: it has replayed the project created just before."""
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
-    recipe = write_recipe(tmp_path / "recipe.yaml", [{"reply": "hi"}])
+    recipe = recipe_text([{"reply": "hi"}])
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
         project = await client.post(
             "/api/v1/projects",
-            json={"name": "p", "repository": str(repo), "agent": {"recipe": str(recipe)}},
+            json={"name": "p", "repository": str(repo), "agent": {"recipe": recipe}},
         )
     project_id = int(project.json()["id"])
     ws = await websockets.connect(
@@ -153,14 +153,14 @@ async def test_the_redis_bus_carries_events_between_processes() -> None:
 async def test_a_server_with_redis_streams_events_published_by_another_process(
     make_settings: SettingsFactory, tmp_path: Path
 ) -> None:
-    from tests.conftest import _serve
+    from tests.conftest import serve
 
     channel = f"codegenapp-test:{uuid.uuid4().hex}"
     settings = make_settings(redis_url=REDIS_URL, redis_channel=channel)
     other = RedisBus(REDIS_URL, channel=channel)
     await other.start()
     try:
-        async for server in _serve(settings):
+        async for server in serve(settings):
             ws, project_id = await _listening(server, tmp_path)
             async with ws:
                 event = EventRecord(

@@ -69,8 +69,8 @@ def commit_count(repo: Path, ref: str) -> int:
 
 
 @pytest.fixture
-def forge() -> LocalGitForge:
-    return LocalGitForge()
+def forge(tmp_path: Path) -> LocalGitForge:
+    return LocalGitForge([tmp_path])
 
 
 @pytest.fixture
@@ -85,8 +85,8 @@ async def open_pr(forge: LocalGitForge, repo: Path, branch: str = "feature") -> 
     return change.number
 
 
-def test_the_local_git_forge_is_a_forge() -> None:
-    forge: Forge = LocalGitForge()  # mypy checks the Protocol here
+def test_the_local_git_forge_is_a_forge(tmp_path: Path) -> None:
+    forge: Forge = LocalGitForge([tmp_path])  # mypy checks the Protocol here
 
     assert forge.name == "local_git"
 
@@ -132,7 +132,7 @@ async def test_a_plain_directory_is_not_a_git_repository_even_inside_one(
         assert caught.value.message == f"{path} is not a git repository"
 
 
-async def test_a_missing_branch_is_named_with_the_branches_the_repository_has(
+async def test_a_missing_branch_is_named_without_listing_the_branches_there_are(
     forge: LocalGitForge, repo: Path
 ) -> None:
     commit_on(repo, "develop", {"a.txt": "a\n"})
@@ -141,8 +141,48 @@ async def test_a_missing_branch_is_named_with_the_branches_the_repository_has(
         await forge.check_repository(str(repo), default_branch="trunk")
 
     assert caught.value.field == "default_branch"
-    assert "no branch 'trunk'" in caught.value.message
-    assert "(branches: develop, main)" in caught.value.message
+    assert caught.value.message == f"{repo} has no branch 'trunk'"
+
+
+async def test_a_path_outside_the_roots_gets_one_answer_whether_it_exists_or_not(
+    repo: Path, tmp_path: Path
+) -> None:
+    confined = LocalGitForge([tmp_path / "allowed"])
+    answers = []
+    for path in (repo, tmp_path / "nowhere", Path("/etc/shadow"), Path("/dev/zero")):
+        with pytest.raises(RepositoryInvalid) as caught:
+            await confined.check_repository(str(path), default_branch="main")
+        answers.append((caught.value.field, caught.value.message.removeprefix(f"{path} ")))
+
+    assert len(set(answers)) == 1
+    field, message = answers[0]
+    assert field == "repository"
+    assert message.startswith("must be a git repository under one of the server's repository")
+    assert str(tmp_path / "allowed") in message
+
+
+async def test_a_link_or_gitdir_file_that_leads_outside_the_roots_is_refused(
+    repo: Path, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "link").symlink_to(repo)
+    (allowed / "worktree").mkdir()
+    (allowed / "worktree" / ".git").write_text(f"gitdir: {repo / '.git'}\n")
+    confined = LocalGitForge([allowed])
+
+    for path in (allowed / "link", allowed / "worktree"):
+        with pytest.raises(RepositoryInvalid, match="under one of the server's repository roots"):
+            await confined.check_repository(str(path), default_branch="main")
+
+
+async def test_an_overlong_path_is_an_invalid_repository_not_a_crash(
+    forge: LocalGitForge, tmp_path: Path
+) -> None:
+    with pytest.raises(RepositoryInvalid) as caught:
+        await forge.check_repository(str(tmp_path / ("x" * 4096)), default_branch="main")
+
+    assert caught.value.field == "repository"
 
 
 # --- pull requests ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 published only after it commits; repeated writes leave one event."""
 
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,10 +11,11 @@ from tests.conftest import SettingsFactory
 from codegenapp.db import migrate
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import agent_runs, events, projects, pull_requests, tokens
-from codegenapp.db.tables import PullRequestRow
+from codegenapp.db.tables import ProjectRow, PullRequestRow
 from codegenapp.domain.events import EventRecord, EventType
 from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
 from codegenapp.domain.states import AgentRunStatus
+from codegenapp.drivers.agent.recipe import TurnKind, parse_recipe
 from codegenapp.settings import Settings
 
 
@@ -161,3 +163,35 @@ async def test_ids_are_never_reused_after_a_delete_and_upgrades_keep_the_rows(
         assert again.id > run.id  # its workflow id is new too
     finally:
         await db.dispose()
+
+
+async def test_an_upgrade_copies_each_recipe_file_into_its_project(
+    make_settings: SettingsFactory, database_url: str | None, tmp_path: Path
+) -> None:
+    settings: Settings = make_settings(database_url=database_url)
+    settings.home.mkdir(parents=True)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("- reply: from the file\n")
+    await migrate.upgrade(settings.app_database_url, "0002")
+    db = Database(settings.app_database_url)
+    try:
+        async with db.transaction() as session:
+            for name, path in (("kept", recipe), ("lost", tmp_path / "gone.yaml")):
+                project = ProjectRow(
+                    name=name,
+                    repository="/srv/repo",
+                    default_branch="main",
+                    agent={"provider": "scripted", "recipe": str(path)},
+                    **ProjectSettings().model_dump(mode="json"),
+                )
+                session.add(project)
+        await migrate.upgrade(settings.app_database_url)
+
+        async with db.read() as session:
+            rows, _ = await projects.list_projects(session)
+        recipes = {row.name: projects.agent_settings_of(row).recipe for row in rows}
+    finally:
+        await db.dispose()
+    assert recipes["kept"] == "- reply: from the file\n"
+    assert "gone.yaml could not be copied into the project" in recipes["lost"]
+    assert parse_recipe(recipes["lost"]).turns[0].kind is TurnKind.FAIL

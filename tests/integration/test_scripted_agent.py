@@ -63,8 +63,8 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def forge() -> LocalGitForge:
-    return LocalGitForge()
+def forge(tmp_path: Path) -> LocalGitForge:
+    return LocalGitForge([tmp_path])
 
 
 @pytest.fixture
@@ -72,25 +72,21 @@ def agent(tmp_path: Path, forge: LocalGitForge) -> ScriptedAgent:
     return ScriptedAgent(tmp_path / "agent-state", forge)
 
 
-def task_for(repo: Path, recipe: Path, goal: str = "Add a health endpoint\n\nPlease.") -> AgentTask:
+def task_for(repo: Path, recipe: str, goal: str = "Add a health endpoint\n\nPlease.") -> AgentTask:
     return AgentTask(
         run_id=7,
         goal=goal,
         repository=str(repo),
         base_branch="main",
         branch="codegen/run-7",
-        settings=AgentSettings(provider="scripted", recipe=str(recipe)),
+        settings=AgentSettings(provider="scripted", recipe=recipe),
     )
 
 
-def write_recipe(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "recipe.yaml"
-    path.write_text(text)
-    return path
-
-
 def test_the_scripted_agent_is_an_agent_and_says_it_is_no_ai(tmp_path: Path) -> None:
-    agent: Agent = ScriptedAgent(tmp_path, LocalGitForge())  # mypy checks the Protocol here
+    agent: Agent = ScriptedAgent(
+        tmp_path, LocalGitForge([tmp_path])
+    )  # mypy checks the Protocol here
 
     assert (agent.name, agent.is_ai) == ("scripted", False)
 
@@ -98,7 +94,7 @@ def test_the_scripted_agent_is_an_agent_and_says_it_is_no_ai(tmp_path: Path) -> 
 async def test_a_run_plans_opens_a_pull_request_updates_it_and_runs_out_of_turns(
     agent: ScriptedAgent, forge: LocalGitForge, repo: Path, tmp_path: Path
 ) -> None:
-    task = task_for(repo, write_recipe(tmp_path, RECIPE))
+    task = task_for(repo, RECIPE)
 
     job = await agent.start(task, request_id="start")
     planned = await agent.poll(job)
@@ -159,7 +155,7 @@ async def test_a_bare_repository_gets_the_commits_and_the_pull_request(
 ) -> None:
     bare = tmp_path / "bare.git"
     git(tmp_path, "clone", "--quiet", "--bare", str(repo), str(bare))
-    recipe = write_recipe(tmp_path, "- files: {a.txt: a}\n  delete: [old.py]\n")
+    recipe = "- files: {a.txt: a}\n  delete: [old.py]\n"
 
     job = await agent.start(task_for(bare, recipe), request_id="s")
     state = await agent.poll(job)
@@ -175,7 +171,7 @@ async def test_a_bare_repository_gets_the_commits_and_the_pull_request(
 async def test_the_pull_request_title_defaults_to_the_goals_first_line(
     agent: ScriptedAgent, forge: LocalGitForge, repo: Path, tmp_path: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- files: {a.txt: a}\n")
+    recipe = "- files: {a.txt: a}\n"
 
     job = await agent.start(task_for(repo, recipe, goal="\nFix the login\nDetails"), request_id="r")
     state = await agent.poll(job)
@@ -190,7 +186,7 @@ async def test_the_pull_request_title_defaults_to_the_goals_first_line(
 async def test_starting_again_with_the_same_request_id_returns_the_same_job(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    task = task_for(repo, write_recipe(tmp_path, RECIPE))
+    task = task_for(repo, RECIPE)
 
     job = await agent.start(task, request_id="start")
     again = await agent.start(task, request_id="start")
@@ -206,7 +202,7 @@ async def test_starting_again_with_the_same_request_id_returns_the_same_job(
 async def test_resuming_again_with_the_same_request_id_sends_nothing_new(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    job = await agent.start(task_for(repo, write_recipe(tmp_path, RECIPE)), request_id="s")
+    job = await agent.start(task_for(repo, RECIPE), request_id="s")
     await agent.resume(job, "Go ahead", request_id="confirm")
     head = git(repo, "rev-parse", "refs/heads/codegen/run-7")
 
@@ -221,7 +217,7 @@ async def test_resuming_again_with_the_same_request_id_sends_nothing_new(
 async def test_the_prompts_record_the_goal_and_every_message(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- plan: p\n- reply: r\n")
+    recipe = "- plan: p\n- reply: r\n"
     task = task_for(repo, recipe, goal="Do the thing")
 
     job = await agent.start(task, request_id="1")
@@ -238,7 +234,7 @@ async def test_the_prompts_record_the_goal_and_every_message(
 async def test_progress_is_labelled_and_read_from_a_cursor(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    job = await agent.start(task_for(repo, write_recipe(tmp_path, RECIPE)), request_id="s")
+    job = await agent.start(task_for(repo, RECIPE), request_id="s")
     first = await agent.poll(job)
     await agent.resume(job, "Go ahead", request_id="r")
 
@@ -256,7 +252,7 @@ async def test_progress_is_labelled_and_read_from_a_cursor(
 async def test_a_fail_turn_ends_the_job_failed_and_it_takes_no_more_messages(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- fail: the goal is out of scope\n- reply: unreachable\n")
+    recipe = "- fail: the goal is out of scope\n- reply: unreachable\n"
     job = await agent.start(task_for(repo, recipe), request_id="s")
 
     state = await agent.poll(job)
@@ -267,12 +263,13 @@ async def test_a_fail_turn_ends_the_job_failed_and_it_takes_no_more_messages(
 
 
 async def test_editing_the_recipe_after_start_does_not_change_the_job(
-    agent: ScriptedAgent, repo: Path, tmp_path: Path
+    agent: ScriptedAgent, repo: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- plan: p\n- reply: as recorded\n")
-    job = await agent.start(task_for(repo, recipe), request_id="s")
+    job = await agent.start(task_for(repo, "- plan: p\n- reply: as recorded\n"), request_id="s")
 
-    recipe.write_text("- reply: changed\n- reply: changed\n")
+    # The project's recipe changes; a start with the same request id is the same job.
+    edited = task_for(repo, "- reply: changed\n- reply: changed\n")
+    assert await agent.start(edited, request_id="s") == job
     await agent.resume(job, "yes", request_id="r")
 
     assert (await agent.poll(job)).reply == "as recorded"
@@ -281,7 +278,7 @@ async def test_editing_the_recipe_after_start_does_not_change_the_job(
 async def test_cancelling_is_idempotent_and_stops_the_job(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    job = await agent.start(task_for(repo, write_recipe(tmp_path, RECIPE)), request_id="s")
+    job = await agent.start(task_for(repo, RECIPE), request_id="s")
 
     await agent.cancel(job)
     await agent.cancel(job)
@@ -296,7 +293,7 @@ async def test_cancelling_is_idempotent_and_stops_the_job(
 async def test_a_bad_recipe_is_refused_by_check_settings_and_start_creates_no_job(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- reply: ok\n- fils: {a: b}\n")
+    recipe = "- reply: ok\n- fils: {a: b}\n"
     task = task_for(repo, recipe)
 
     with pytest.raises(AgentConfigInvalid) as checked:
@@ -305,14 +302,12 @@ async def test_a_bad_recipe_is_refused_by_check_settings_and_start_creates_no_jo
         await agent.start(task, request_id="s")
 
     assert checked.value.field == "agent.recipe"
-    assert "recipe.yaml: turn 2: unknown key 'fils'" in checked.value.message
+    assert checked.value.message.startswith("turn 2: unknown key 'fils'")
     assert not list((tmp_path / "agent-state").glob("**/*.json"))
 
 
-async def test_a_good_recipe_passes_check_settings(agent: ScriptedAgent, tmp_path: Path) -> None:
-    recipe = write_recipe(tmp_path, RECIPE)
-
-    await agent.check_settings(AgentSettings(provider="scripted", recipe=str(recipe)))
+async def test_a_good_recipe_passes_check_settings(agent: ScriptedAgent) -> None:
+    await agent.check_settings(AgentSettings(provider="scripted", recipe=RECIPE))
 
 
 async def test_an_unknown_job_is_an_agent_error(agent: ScriptedAgent) -> None:
@@ -325,7 +320,7 @@ async def test_an_unknown_job_is_an_agent_error(agent: ScriptedAgent) -> None:
 async def test_a_files_turn_without_a_base_branch_fails_the_job_clearly(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- files: {a.txt: a}\n")
+    recipe = "- files: {a.txt: a}\n"
     task = task_for(repo, recipe)
     task = AgentTask(task.run_id, task.goal, task.repository, "trunk", task.branch, task.settings)
 
@@ -361,14 +356,14 @@ class ForgeThatCrashesOnce(LocalGitForge):
 async def test_a_files_turn_replayed_after_a_crash_makes_no_second_commit(
     repo: Path, tmp_path: Path
 ) -> None:
-    recipe = write_recipe(tmp_path, "- files: {a.txt: a}\n")
+    recipe = "- files: {a.txt: a}\n"
     task = task_for(repo, recipe)
     crashing = ScriptedAgent(tmp_path / "agent-state", ForgeThatCrashesOnce())
     with pytest.raises(SimulatedCrash):
         await crashing.start(task, request_id="s")
     pushed = git(repo, "rev-parse", "refs/heads/codegen/run-7")
 
-    restarted = ScriptedAgent(tmp_path / "agent-state", LocalGitForge())
+    restarted = ScriptedAgent(tmp_path / "agent-state", LocalGitForge([tmp_path]))
     job = await restarted.start(task, request_id="s")
     state = await restarted.poll(job)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from tests.conftest import Server
-from tests.support.projects import APP, make_repository, write_recipe
+from tests.support.projects import APP, make_repository, recipe_text
 from tests.support.waiting import run_settled
 
 from codegenapp.api.ui import mount_dashboard
@@ -17,8 +17,7 @@ async def test_stats_count_validations_and_attempts_per_merged_pull_request(
     server: Server, tmp_path: Path
 ) -> None:
     repo = make_repository(tmp_path / "repo", {"app.py": APP, "ok.sh": "exit 0\n"})
-    recipe = write_recipe(
-        tmp_path / "recipe.yaml",
+    recipe = recipe_text(
         [{"files": {"ok.sh": "exit 1\n"}}, {"files": {"ok.sh": "exit 0\n"}}],
     )
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
@@ -28,7 +27,7 @@ async def test_stats_count_validations_and_attempts_per_merged_pull_request(
                 json={
                     "name": "stats",
                     "repository": str(repo),
-                    "agent": {"recipe": str(recipe)},
+                    "agent": {"recipe": recipe},
                     "deployment_settings": {"build_command": "sh ok.sh"},
                 },
             )

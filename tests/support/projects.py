@@ -54,9 +54,9 @@ def make_repository(path: Path, files: dict[str, str], *, bare: bool = False) ->
     return path
 
 
-def write_recipe(path: Path, turns: list[dict[str, object]]) -> Path:
-    path.write_text(yaml.safe_dump({"turns": turns}, sort_keys=False))
-    return path
+def recipe_text(turns: list[dict[str, object]]) -> str:
+    """The scripted agent's recipe for `turns`, as the YAML a project stores."""
+    return yaml.safe_dump({"turns": turns}, sort_keys=False)
 
 
 def merges_on(repository: Path, branch: str = "main") -> list[str]:

@@ -1,12 +1,12 @@
 """The scripted agent's recipe: what parses, and how each mistake is named."""
 
 import re
-from pathlib import Path
 
 import pytest
 
+from codegenapp.domain.project_settings import MAX_RECIPE_CHARS
 from codegenapp.drivers.agent import recipe as recipe_module
-from codegenapp.drivers.agent.recipe import FileWrite, TurnKind, load_recipe, parse_recipe
+from codegenapp.drivers.agent.recipe import FileWrite, TurnKind, parse_recipe
 from codegenapp.errors import AgentConfigInvalid
 
 ACCEPTED = "accepted: reply, plan, files, delete, message, title, progress, fail"
@@ -14,7 +14,7 @@ ACCEPTED = "accepted: reply, plan, files, delete, message, title, progress, fail
 
 def refusal(text: str) -> str:
     with pytest.raises(AgentConfigInvalid) as caught:
-        parse_recipe(text, source="recipe.yaml")
+        parse_recipe(text)
     assert caught.value.field == "agent.recipe"
     return caught.value.message
 
@@ -24,7 +24,7 @@ def test_the_documented_example_parses_into_its_four_turns() -> None:
     example = re.search(r"```yaml\n(.*?)```", doc, re.DOTALL)
     assert example is not None
 
-    recipe = parse_recipe(example.group(1), source="example.yaml")
+    recipe = parse_recipe(example.group(1))
 
     kinds = [turn.kind for turn in recipe.turns]
     assert kinds == [TurnKind.PLAN, TurnKind.FILES, TurnKind.REPLY, TurnKind.FAIL]
@@ -38,14 +38,14 @@ def test_the_documented_example_parses_into_its_four_turns() -> None:
 
 
 def test_a_bare_list_of_turns_is_accepted() -> None:
-    recipe = parse_recipe("- reply: hello\n- plan: do it\n", source="r.yaml")
+    recipe = parse_recipe("- reply: hello\n- plan: do it\n")
 
     assert [t.kind for t in recipe.turns] == [TurnKind.REPLY, TurnKind.PLAN]
     assert recipe.turns[0].text == "hello"
 
 
 def test_progress_messages_are_accepted_on_any_turn() -> None:
-    recipe = parse_recipe("- reply: hi\n  progress: [reading, thinking]\n", source="r.yaml")
+    recipe = parse_recipe("- reply: hi\n  progress: [reading, thinking]\n")
 
     assert recipe.turns[0].progress == ("reading", "thinking")
 
@@ -53,13 +53,13 @@ def test_progress_messages_are_accepted_on_any_turn() -> None:
 def test_an_unknown_key_names_the_file_the_turn_and_what_is_accepted() -> None:
     message = refusal("turns:\n  - plan: p\n  - fils:\n      a.py: x\n")
 
-    assert message == f"recipe.yaml: turn 2: unknown key 'fils' ({ACCEPTED})"
+    assert message == f"turn 2: unknown key 'fils' ({ACCEPTED})"
 
 
 def test_a_turn_with_two_kinds_is_refused() -> None:
     message = refusal("- reply: a\n  plan: b\n")
 
-    assert message == "recipe.yaml: turn 1: needs exactly one of: reply, plan, files, fail " + (
+    assert message == "turn 1: needs exactly one of: reply, plan, files, fail " + (
         "(found: reply, plan)"
     )
 
@@ -71,11 +71,11 @@ def test_a_turn_with_no_kind_is_refused() -> None:
 def test_commit_keys_are_refused_without_files() -> None:
     message = refusal("- reply: ok\n  message: commit\n")
 
-    assert message == "recipe.yaml: turn 1: key 'message' is only accepted with 'files'"
+    assert message == "turn 1: key 'message' is only accepted with 'files'"
 
 
 def test_a_files_turn_may_carry_a_reply() -> None:
-    recipe = parse_recipe("- files: {a.txt: hi}\n  reply: done\n", source="r.yaml")
+    recipe = parse_recipe("- files: {a.txt: hi}\n  reply: done\n")
 
     assert recipe.turns[0].kind is TurnKind.FILES
     assert recipe.turns[0].text == "done"
@@ -98,14 +98,14 @@ def test_a_files_turn_may_carry_a_reply() -> None:
 def test_paths_that_leave_the_tree_are_refused(path: str, problem: str) -> None:
     message = refusal(f"- files: {{'{path}': x}}\n")
 
-    assert message.startswith("recipe.yaml: turn 1: key 'files': path ")
+    assert message.startswith("turn 1: key 'files': path ")
     assert problem in message
 
 
 def test_deleting_outside_the_tree_is_refused_under_its_key() -> None:
     message = refusal("- files: {a: x}\n- files: {b: y}\n  delete: [../c]\n")
 
-    assert message.startswith("recipe.yaml: turn 2: key 'delete': path '../c'")
+    assert message.startswith("turn 2: key 'delete': path '../c'")
 
 
 def test_content_that_is_not_text_is_refused() -> None:
@@ -135,25 +135,17 @@ def test_a_files_turn_that_changes_nothing_is_refused() -> None:
 def test_malformed_recipes_are_refused_with_what_is_wrong(text: str, expected: str) -> None:
     message = refusal(text)
 
-    assert message.startswith("recipe.yaml: ")
     assert expected in message
 
 
-def test_a_missing_recipe_file_is_named(tmp_path: Path) -> None:
-    missing = tmp_path / "nowhere.yaml"
+def test_a_yaml_error_is_one_line_that_says_where() -> None:
+    message = refusal("- reply: x\n  plan: [unclosed\n")
 
-    with pytest.raises(AgentConfigInvalid) as caught:
-        load_recipe(missing)
-
-    assert caught.value.field == "agent.recipe"
-    assert caught.value.message == f"{missing}: no such file"
+    assert "\n" not in message
+    assert re.search(r"is not valid YAML: .* \(line \d+, column \d+\)$", message)
 
 
-def test_a_recipe_file_is_read_and_named_in_its_errors(tmp_path: Path) -> None:
-    path = tmp_path / "recipe.yaml"
-    path.write_text("- reply: hi\n- repl: typo\n")
+def test_a_recipe_over_the_size_cap_is_refused_before_it_is_parsed() -> None:
+    message = refusal("- reply: x\n" + "#" * MAX_RECIPE_CHARS)
 
-    with pytest.raises(AgentConfigInvalid) as caught:
-        load_recipe(path)
-
-    assert caught.value.message.startswith(f"{path}: turn 2: unknown key 'repl'")
+    assert message == f"the recipe: is longer than {MAX_RECIPE_CHARS} characters"

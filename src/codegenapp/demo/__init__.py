@@ -66,8 +66,9 @@ def _git(cwd: Path, *args: str) -> None:
     )
 
 
-def make_repository(home: Path) -> tuple[Path, Path]:
-    """A fresh demo repository (non-bare, `main` checked out) and the recipe's path."""
+def make_repository(home: Path) -> Path:
+    """A fresh demo repository (non-bare, `main` checked out) under the home's `demo/`, one of
+    the default repository roots."""
     demo = home / "demo"
     repo = demo / "repo"
     if repo.exists():
@@ -79,9 +80,12 @@ def make_repository(home: Path) -> tuple[Path, Path]:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "The demo app")
-    recipe = demo / "recipe.yaml"
-    shutil.copy(_HERE / "recipe.yaml", recipe)
-    return repo, recipe
+    return repo
+
+
+def recipe() -> str:
+    """The scripted agent's recipe for the demo goal, shipped with the package."""
+    return (_HERE / "recipe.yaml").read_text(encoding="utf-8")
 
 
 async def _remove_previous(runtime: Runtime) -> None:
@@ -100,13 +104,13 @@ async def _remove_previous(runtime: Runtime) -> None:
 
 async def start(runtime: Runtime) -> int:
     """Set up the demo project afresh and start its goal; returns the agent run's id."""
-    repo, recipe = make_repository(runtime.settings.home)
+    repo = make_repository(runtime.settings.home)
     await _remove_previous(runtime)
     project = await project_flows.create_project(
         name=PROJECT_NAME,
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(provider="scripted", recipe=str(recipe)),
+        agent=AgentSettings(provider="scripted", recipe=recipe()),
         settings=DEMO_SETTINGS,
     )
     run = await actions.start_run(project_id=project.id, goal=GOAL)

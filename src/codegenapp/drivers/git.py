@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import weakref
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,20 @@ _FIXED_OPTIONS = (
     "maintenance.auto=false",
 )
 _STDERR_LIMIT = 4000
+MAX_CONCURRENT = 16
+"""git processes at once, per event loop: a flood of requests that each run git (project
+checks, snapshots) waits its turn instead of forking without bound."""
+_SLOTS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(MAX_CONCURRENT)
+    return slots
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +121,16 @@ async def run(
     accepts any), or if git outlives `timeout` seconds (it is killed then, as it is if the
     caller is cancelled).
     """
-    process = await _spawn(argv, cwd=cwd, env=env, stdin=stdin is not None)
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout)
-    except TimeoutError:
-        await _stop(process)
-        raise ForgeError(f"{_describe(argv)} did not finish within {timeout:g} s") from None
-    except BaseException:
-        await _stop(process)
-        raise
+    async with _slots():
+        process = await _spawn(argv, cwd=cwd, env=env, stdin=stdin is not None)
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout)
+        except TimeoutError:
+            await _stop(process)
+            raise ForgeError(f"{_describe(argv)} did not finish within {timeout:g} s") from None
+        except BaseException:
+            await _stop(process)
+            raise
     exit_code = process.returncode if process.returncode is not None else -1
     result = GitResult(exit_code, stdout, stderr.decode("utf-8", errors="replace").strip())
     if accept is not None and exit_code not in accept:

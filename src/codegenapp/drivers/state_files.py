@@ -4,12 +4,19 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from codegenapp.files import (
+    PRIVATE_DIR,
+    PRIVATE_FILE,
+    read_regular_file,
+    write_private,
+)
+
 LOCK_TIMEOUT_SECONDS = 30.0
+MAX_STATE_BYTES = 64 * 1024 * 1024  # a scripted job keeps its recipe and every prompt
 _FIRST_WAIT = 0.001
 _LONGEST_WAIT = 0.05
 
@@ -24,8 +31,8 @@ async def locked(
     caller then never leaves a thread behind that takes the lock after it has gone.
     Raise `error(message)` (the driver's own error type) after `timeout` seconds.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
     try:
         deadline = time.monotonic() + timeout
         wait = _FIRST_WAIT
@@ -45,16 +52,14 @@ async def locked(
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replace `path` with `data` (mode 0600) so a reader sees the old file or the new one."""
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    write_private(path, data)
+
+
+def read_state(path: Path) -> bytes | None:
+    """A state file's content, or None if there is none. Bounded like every file we read."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+        return read_regular_file(path, limit=MAX_STATE_BYTES)
+    except FileNotFoundError:
+        return None

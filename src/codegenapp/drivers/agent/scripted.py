@@ -26,7 +26,7 @@ from codegenapp.drivers.agent import (
     AgentTask,
     PullRequestRef,
 )
-from codegenapp.drivers.agent.recipe import Recipe, Turn, TurnKind, load_recipe
+from codegenapp.drivers.agent.recipe import Recipe, Turn, TurnKind, parse_recipe
 from codegenapp.drivers.forge import Forge
 from codegenapp.errors import AgentConfigInvalid, AgentError, ForgeError
 
@@ -51,8 +51,8 @@ class PendingTurn:
 
 @dataclass(frozen=True, slots=True)
 class JobRecord:
-    """A job's state file. `recipe` is a copy taken at start: editing the file later does not
-    change a running job."""
+    """A job's state file. `recipe` is a copy taken at start: editing the project's recipe later
+    does not change a running job."""
 
     external_id: str
     task: AgentTask
@@ -96,7 +96,7 @@ class ScriptedAgent:
     async def check_settings(self, settings: AgentSettings) -> None:
         if settings.provider != "scripted":
             raise AgentConfigInvalid("agent.provider", "the scripted agent needs 'scripted'")
-        await asyncio.to_thread(load_recipe, Path(settings.recipe))
+        await asyncio.to_thread(parse_recipe, settings.recipe)
 
     async def start(self, task: AgentTask, *, request_id: str) -> AgentJob:
         """Raise `AgentConfigInvalid` (and create nothing) if the recipe is missing or bad."""
@@ -105,7 +105,7 @@ class ScriptedAgent:
         async with self._locked(external_id):
             record = await self._load(external_id)
             if record is None:
-                recipe = await asyncio.to_thread(load_recipe, Path(task.settings.recipe))
+                recipe = await asyncio.to_thread(parse_recipe, task.settings.recipe)
                 record = JobRecord(external_id, task, recipe, AgentJobStatus.RUNNING)
                 record = await self._accept(record, request_id, task.goal)
             await self._answer_pending(record)
@@ -150,11 +150,10 @@ class ScriptedAgent:
 
     def prompts(self, job: AgentJob) -> list[str]:
         """Every message the job was given, the goal first: what the agent was told."""
-        path = self._jobs / f"{self._id(job)}.json"
-        try:
-            return list(_RECORD.validate_json(path.read_bytes()).prompts)
-        except FileNotFoundError:
-            raise AgentError(f"no scripted job {job.external_id}") from None
+        data = state_files.read_state(self._jobs / f"{self._id(job)}.json")
+        if data is None:
+            raise AgentError(f"no scripted job {job.external_id}")
+        return list(_RECORD.validate_json(data).prompts)
 
     async def _accept(self, record: JobRecord, request_id: str, prompt: str) -> JobRecord:
         """Store the message as pending, with the start point of a files turn fixed."""
@@ -255,9 +254,8 @@ class ScriptedAgent:
 
     async def _load(self, external_id: str) -> JobRecord | None:
         path = self._jobs / f"{external_id}.json"
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
+        data = await asyncio.to_thread(state_files.read_state, path)
+        if data is None:
             return None
         try:
             return _RECORD.validate_json(data)

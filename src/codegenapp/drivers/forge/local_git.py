@@ -5,6 +5,8 @@ import asyncio
 import dataclasses
 import re
 import shutil
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,18 +37,34 @@ class _Repository:
         return f"file://{self.path}#pull-{number}"
 
 
-async def _open(repository: str) -> _Repository:
-    """Resolve a repository path, raising `RepositoryInvalid` (field `repository`)."""
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+async def _open(repository: str, roots: Sequence[Path]) -> _Repository:
+    """Resolve a repository path, raising `RepositoryInvalid` (field `repository`).
+
+    Only paths under `roots` are looked at, and a path outside them gets the same answer
+    whether it exists or not: the API must not become a way to probe the server's disk.
+    """
     path = Path(repository)
     if not path.is_absolute():
         raise RepositoryInvalid("repository", f"{repository!r} is not an absolute path")
-    if not await asyncio.to_thread(path.is_dir):
-        raise RepositoryInvalid("repository", f"{repository} does not exist")
+    try:
+        resolved = await asyncio.to_thread(path.resolve)
+    except (OSError, RuntimeError):  # a name too long, a symlink loop
+        resolved = None
+    if resolved is None or not _under(resolved, roots):
+        raise RepositoryInvalid("repository", _outside_roots(roots))
+    # Inside the roots the caller may know what is there.
+    problem = await asyncio.to_thread(_not_a_directory, resolved)
+    if problem:
+        raise RepositoryInvalid("repository", f"{repository} {problem}")
     # The ceiling stops git from finding an enclosing repository of a plain sub-directory.
     result = await git.run(
         ["rev-parse", "--path-format=absolute", "--git-common-dir"],
-        cwd=path,
-        env={"GIT_CEILING_DIRECTORIES": str(path.parent)},
+        cwd=resolved,
+        env={"GIT_CEILING_DIRECTORIES": str(resolved.parent)},
         accept=(0, 128),
     )
     if result.exit_code != 0:
@@ -54,7 +72,28 @@ async def _open(repository: str) -> _Repository:
         why = result.stderr.removeprefix("fatal: ").splitlines()
         detail = f" ({why[0]})" if why and "not a git repository" not in why[0] else ""
         raise RepositoryInvalid("repository", f"{repository} is not a git repository{detail}")
-    return _Repository(path, Path(result.text))
+    git_dir = Path(result.text)
+    # A `.git` file can point anywhere ("gitdir: /elsewhere"): the objects must be ours too.
+    if not _under(await asyncio.to_thread(git_dir.resolve), roots):
+        raise RepositoryInvalid("repository", _outside_roots(roots))
+    return _Repository(resolved, git_dir)
+
+
+def _not_a_directory(path: Path) -> str | None:
+    try:
+        return None if stat.S_ISDIR(path.stat().st_mode) else "is not a directory"
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as error:
+        return f"cannot be used ({error.strerror})"
+
+
+def _outside_roots(roots: Sequence[Path]) -> str:
+    listed = ", ".join(str(root) for root in roots) or "none configured"
+    return (
+        f"must be a git repository under one of the server's repository roots ({listed}); "
+        "the server's CODEGENAPP_REPOSITORY_ROOTS setting names them"
+    )
 
 
 async def _tip(repo: _Repository, branch: str) -> str | None:
@@ -118,18 +157,22 @@ class LocalGitForge:
 
     name = "local_git"
 
+    def __init__(self, roots: Sequence[Path]) -> None:
+        """`roots`: the only directories whose repositories this forge opens."""
+        self._roots = tuple(root.resolve() for root in roots)
+
+    async def _open(self, repository: str) -> _Repository:
+        return await _open(repository, self._roots)
+
     async def check_repository(self, repository: str, *, default_branch: str) -> None:
-        repo = await _open(repository)
-        if await _tip(repo, default_branch) is not None:
-            return
-        branches = sorted(await _branch_tips(repo))
-        have = ", ".join(branches) if branches else "none (the repository has no commits)"
-        raise RepositoryInvalid(
-            "default_branch", f"{repository} has no branch {default_branch!r} (branches: {have})"
-        )
+        repo = await self._open(repository)
+        if await _tip(repo, default_branch) is None:
+            raise RepositoryInvalid(
+                "default_branch", f"{repository} has no branch {default_branch!r}"
+            )
 
     async def fetch_snapshot(self, repository: str, sha: str, dest: Path) -> None:
-        repo = await _open(repository)
+        repo = await self._open(repository)
         await _require_commit(repo, sha)
         if await asyncio.to_thread(dest.exists):
             raise ForgeError(f"snapshot destination {dest} already exists")
@@ -142,7 +185,7 @@ class LocalGitForge:
     async def open_change_request(
         self, repository: str, *, head_branch: str, base_branch: str, title: str, body: str
     ) -> ChangeRequest:
-        repo = await _open(repository)
+        repo = await self._open(repository)
         for branch in (head_branch, base_branch):
             if await _tip(repo, branch) is None:
                 raise ForgeError(f"branch {branch!r} does not exist in {repository}")
@@ -164,21 +207,21 @@ class LocalGitForge:
         return _view(repo, record, await _branch_tips(repo))
 
     async def get_change_request(self, repository: str, number: int) -> ChangeRequest | None:
-        repo = await _open(repository)
+        repo = await self._open(repository)
         record = await repo.pulls.load(number)
         if record is None:
             return None
         return _view(repo, record, await _branch_tips(repo))
 
     async def list_open_change_requests(self, repository: str) -> list[ChangeRequest]:
-        repo = await _open(repository)
+        repo = await self._open(repository)
         records = await repo.pulls.load_all()
         tips = await _branch_tips(repo)
         views = (_view(repo, r, tips) for r in records if r.state is ChangeState.OPEN)
         return [v for v in views if v.state is ChangeState.OPEN]
 
     async def comment(self, repository: str, number: int, body: str) -> None:
-        repo = await _open(repository)
+        repo = await self._open(repository)
         async with repo.pulls.locked():
             record = await repo.pulls.require(number)
             comments = (*record.comments, StoredComment(body=body, created_at=now()))
@@ -189,7 +232,7 @@ class LocalGitForge:
     ) -> None:
         """Stored with every pull request whose commits include `sha`. Raise `ForgeError` if
         the commit is unknown or belongs to no pull request (statuses live with them here)."""
-        repo = await _open(repository)
+        repo = await self._open(repository)
         await _require_commit(repo, sha)
         status = StoredStatus(state=state, description=description, updated_at=now())
         async with repo.pulls.locked():
@@ -204,7 +247,7 @@ class LocalGitForge:
     async def merge(
         self, repository: str, number: int, *, expected_head_sha: str, message: str
     ) -> MergeResult:
-        repo = await _open(repository)
+        repo = await self._open(repository)
         async with repo.pulls.locked():
             record = await repo.pulls.require(number)
             if record.state is ChangeState.MERGED:

@@ -96,9 +96,8 @@ class PullStore:
 
     @staticmethod
     def _read(path: Path) -> PullRecord | None:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        data = state_files.read_state(path)
+        if data is None:
             return None
         try:
             return _RECORD.validate_json(data)
