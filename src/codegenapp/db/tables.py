@@ -198,6 +198,33 @@ class EventRow(Base):
     ts: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ProjectSecretRow(Timestamps, Base):
+    """A secret of a project, sealed (domain/secret_box.py): only its name is ever shown."""
+
+    __tablename__ = "project_secrets"
+    __table_args__ = (UniqueConstraint("project_id", "name"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(128))
+    sealed: Mapped[str] = mapped_column(Text)
+
+
+class IdempotencyKeyRow(Base):
+    """A POST that created something, by the key its caller sent: a retry with the same key
+    finds what the first one made, in the same transaction that made it."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class WebhookDeliveryRow(Base):
     """Every webhook delivery, stored before it is acknowledged; the id is the forge's own
     delivery id, so a redelivery is recognised."""

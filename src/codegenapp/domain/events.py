@@ -36,6 +36,9 @@ class EventType(StrEnum):
     PROJECT_CREATED = "project_created"
     PROJECT_UPDATED = "project_updated"
     PROJECT_DELETED = "project_deleted"
+    # Their data names the secret, never its value.
+    PROJECT_SECRET_SET = "project_secret_set"  # noqa: S105 - an event name
+    PROJECT_SECRET_DELETED = "project_secret_deleted"  # noqa: S105 - an event name
 
 
 @dataclass(frozen=True, slots=True)

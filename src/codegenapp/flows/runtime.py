@@ -12,6 +12,7 @@ from typing import Protocol
 from codegenapp.bus import Bus
 from codegenapp.db.engine import Database
 from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent
 from codegenapp.drivers.forge import Forge
 from codegenapp.drivers.sandbox import Sandbox
@@ -34,6 +35,7 @@ class Runtime:
     database: Database
     bus: Bus
     drivers: DriverSet
+    secret_box: SecretBox  # seals and opens project secrets
     host_secrets: tuple[str, ...] = ()  # masked out of every log we keep or pass on
 
     def secrets(self, extra: Iterable[str] = ()) -> tuple[str, ...]:

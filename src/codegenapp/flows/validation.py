@@ -11,18 +11,20 @@ a crash the attempt starts again from a fresh sandbox (docs/adr/0003).
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dbos import DBOS
 
 from codegenapp.db.queries import projects, validations
-from codegenapp.domain.error_context import ErrorContext, condense_log, render_fix_prompt
+from codegenapp.domain.error_context import ErrorContext, render_fix_prompt
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.domain.states import ValidationStatus
 from codegenapp.drivers.forge import CommitState, Forge
 from codegenapp.drivers.sandbox import SandboxHandle
 from codegenapp.flows import merge
+from codegenapp.flows.project_secrets import opened_secrets
 from codegenapp.flows.reporting import best_effort
 from codegenapp.flows.runtime import current
 from codegenapp.steps import StepContext
@@ -78,8 +80,10 @@ async def close_on_error(validation_id: int, reason: str) -> None:
         )
 
 
-def _masker(project_env: dict[str, str]) -> Masker:
-    return Masker.for_environment(project_env, extra=current().host_secrets)
+def _masker(plain: Mapping[str, str], secrets: Mapping[str, str]) -> Masker:
+    """Built once per attempt: our own credentials, the project's secrets, and any plain
+    variable whose name says it is a credential."""
+    return Masker.for_environment(plain, extra=(*current().host_secrets, *secrets.values()))
 
 
 @DBOS.step(name="validation.attempt", preemptible=True)
@@ -90,6 +94,7 @@ async def run_attempt(validation_id: int) -> AttemptReport:
         validation = await validations.begin_validation(session, validation_id)
         project = await projects.get_project(session, validation.project_id)
         leftover = validation.sandbox
+        secrets = await opened_secrets(session, validation.project_id) if project else {}
     if ValidationStatus(validation.status).is_final or project is None:
         return AttemptReport(ValidationStatus.CANCELLED, "the validation was closed before it ran")
     sandbox = runtime.drivers.sandbox()
@@ -114,7 +119,8 @@ async def run_attempt(validation_id: int) -> AttemptReport:
         forge=forge,
         sandbox=sandbox,
         work_root=runtime.settings.work_dir,
-        masker=_masker(settings.deployment_settings.environment_variables),
+        secrets=secrets,
+        masker=_masker(settings.deployment_settings.environment_variables, secrets),
         deadline=time.monotonic() + settings.validation_settings.timeout_minutes * 60,
     )
     report, _ = await asyncio.gather(
@@ -147,7 +153,7 @@ async def conclude(validation_id: int, attempt: AttemptReport) -> ValidationRepo
     settings = projects.settings_of(project)
     context = None
     if attempt.status is ValidationStatus.FAILED and attempt.failed_step is not None:
-        masker = _masker(settings.deployment_settings.environment_variables)
+        # The attempt condensed and masked its log and the health answer already.
         context = ErrorContext(
             attempt=validation.attempt,
             pr_number=validation.pr_number,
@@ -156,8 +162,8 @@ async def conclude(validation_id: int, attempt: AttemptReport) -> ValidationRepo
             failed_check=attempt.failed_check.value if attempt.failed_check else None,
             exit_code=attempt.exit_code,
             reason=attempt.reason,
-            log_tail=condense_log(attempt.log_tail, masker),
-            health_answer=masker.mask(attempt.health_answer) if attempt.health_answer else None,
+            log_tail=attempt.log_tail,
+            health_answer=attempt.health_answer,
             log_step=attempt.log_step.value if attempt.log_step else "",
         )
     status = _commit_status(

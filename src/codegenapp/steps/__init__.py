@@ -46,6 +46,7 @@ class StepContext:
     forge: Forge
     sandbox: Sandbox
     work_root: Path
+    secrets: Mapping[str, str]  # the project's, opened: for the sandbox's environment only
     masker: Masker
     deadline: float  # time.monotonic() by which the whole attempt must end
     state: AttemptState = field(default_factory=AttemptState)

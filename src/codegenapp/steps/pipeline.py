@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from codegenapp.bus import Bus
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import validations
+from codegenapp.domain.error_context import condense_log
 from codegenapp.domain.states import CheckName, StepName, StepStatus, ValidationStatus
 from codegenapp.errors import CodegenAppError, SandboxError, StepTimedOut
 from codegenapp.steps import (
@@ -58,8 +59,8 @@ class AttemptReport:
     failed_step: StepName | None = None
     failed_check: CheckName | None = None
     exit_code: int | None = None
-    health_answer: str | None = None
-    log_tail: str = ""
+    health_answer: str | None = None  # masked
+    log_tail: str = ""  # condensed and masked
     log_step: StepName | None = None
 
 
@@ -178,7 +179,10 @@ class Attempt:
             failed_step=name,
             failed_check=result.failed_check,
             exit_code=result.exit_code,
-            health_answer=result.health_answer,
-            log_tail=self.logs[source].tail(),
+            # Masked here, with the masker of this attempt: the report is stored as it is.
+            health_answer=self.ctx.masker.mask(result.health_answer)
+            if result.health_answer
+            else None,
+            log_tail=condense_log(self.logs[source].tail(), self.ctx.masker),
             log_step=source,
         )

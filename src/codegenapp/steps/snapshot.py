@@ -9,7 +9,8 @@ from codegenapp.steps.log import StepLog
 
 
 async def run(ctx: StepContext, log: StepLog) -> StepResult:
-    env = dict(ctx.settings.deployment_settings.environment_variables)
+    plain = ctx.settings.deployment_settings.environment_variables
+    env = {**plain, **ctx.secrets}
     work_area = ctx.work_root / f"validation-{ctx.validation_id}-{secrets.token_hex(4)}"
     handle = await ctx.sandbox.create(
         SandboxSpec(name=f"validation-{ctx.validation_id}", work_area=work_area, env=env)
@@ -17,6 +18,8 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
     ctx.state.handle = handle
     isolation = "isolated" if ctx.sandbox.isolated else "NOT ISOLATED"
     await log.note(f"sandbox {handle.id} ({ctx.sandbox.name}, {isolation}) at {work_area}")
-    if env:
-        await log.note(f"environment: {', '.join(sorted(env))}")
+    if plain:
+        await log.note(f"environment: {', '.join(sorted(plain))}")
+    if ctx.secrets:
+        await log.note(f"secrets (masked in every log): {', '.join(sorted(ctx.secrets))}")
     return StepResult(StepStatus.PASSED, f"{ctx.sandbox.name} sandbox ready ({isolation})")

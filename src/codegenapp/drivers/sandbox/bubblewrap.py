@@ -76,24 +76,31 @@ ETC_FILES = (
 def bwrap_argv(
     bwrap: str,
     work_area: Path,
-    env: Mapping[str, str],
     limits: ResourceLimits,
     command: Sequence[str],
 ) -> list[str]:
-    """The bwrap command line that runs `command` confined to `work_area`, with exactly `env`
-    and under `limits`."""
+    """The bwrap command line that runs `command` confined to `work_area` under `limits`. Its
+    environment is not on it (any local user can read a command line): bwrap reads it from its
+    standard input, `env_arguments(env)`, with `--args 0`."""
     argv = [
         bwrap,
         *("--die-with-parent", "--new-session", "--unshare-all", "--unshare-user"),
         *("--disable-userns", "--uid", UID_INSIDE, "--gid", UID_INSIDE, "--cap-drop", "ALL"),
         *_mounts(work_area, tmpfs_bytes=limits.memory_mb * 1024 * 1024),
         *("--chdir", f"{WORKSPACE}/{SOURCE_DIR}"),
-        "--clearenv",  # before the --setenv flags: bwrap applies them in order
+        *("--args", "0"),
     ]
-    for name, value in env.items():
-        argv += ["--setenv", name, value]
     limiter = limits_argv(PRLIMIT_INSIDE, limits, count_processes=True)
     return [*argv, "--", *limiter, *command]
+
+
+def env_arguments(env: Mapping[str, str]) -> bytes:
+    """bwrap options, NUL-separated as `--args` reads them, that give the command exactly
+    `env`: `--clearenv` first, since bwrap applies them in order."""
+    parts = ["--clearenv"]
+    for name, value in env.items():
+        parts += ["--setenv", name, value]
+    return b"".join(part.encode("utf-8") + b"\0" for part in parts)
 
 
 def _mounts(work_area: Path, *, tmpfs_bytes: int) -> list[str]:
@@ -123,10 +130,16 @@ def bubblewrap_available(bwrap: str | None = None) -> bool:
     with tempfile.TemporaryDirectory(prefix="codegenapp-bwrap-check-") as scratch:
         work_area = Path(scratch)
         (work_area / SOURCE_DIR).mkdir()
-        argv = bwrap_argv(launcher, work_area, BASE_ENV, ResourceLimits(), ["/usr/bin/true"])
+        argv = bwrap_argv(launcher, work_area, ResourceLimits(), ["/usr/bin/true"])
         try:
             result = subprocess.run(
-                argv, env={}, capture_output=True, timeout=30, check=False, cwd=scratch
+                argv,
+                input=env_arguments(BASE_ENV),
+                env={},
+                capture_output=True,
+                timeout=30,
+                check=False,
+                cwd=scratch,
             )
         except (OSError, subprocess.TimeoutExpired):
             return False
@@ -203,8 +216,8 @@ class BubblewrapSandbox:
     def _command(self, state: SandboxState, argv: Sequence[str], *, port: int | None) -> Command:
         env = sandbox_env(state, home=f"{WORKSPACE}/{HOME_DIR}", port=port)
         work_area = Path(state.work_area)
-        bwrap = bwrap_argv(self._launcher(), work_area, env, state.limits, argv)
-        return Command(argv=tuple(bwrap), env={}, cwd=work_area)
+        bwrap = bwrap_argv(self._launcher(), work_area, state.limits, argv)
+        return Command(argv=tuple(bwrap), env={}, cwd=work_area, stdin=env_arguments(env))
 
     def _launcher(self) -> str:
         if self._bwrap is None or not os.access(self._bwrap, os.X_OK):

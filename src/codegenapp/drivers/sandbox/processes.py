@@ -30,11 +30,14 @@ EXIT_CODE_LOST = -1
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One host process to start: the full environment it gets, nothing inherited."""
+    """One host process to start: the full environment it gets, nothing inherited. `stdin`,
+    when given, is what the process reads on its standard input (through a memory file that
+    only it holds), else it reads nothing."""
 
     argv: tuple[str, ...]
     env: Mapping[str, str]
     cwd: Path
+    stdin: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +134,12 @@ async def spawn(command: Command) -> Child:
     """Start `command` in a new session (its pid is its process group), stdout and stderr
     merged into one pipe. Raise `SandboxUnavailable` if the launcher itself is missing."""
     loop = asyncio.get_running_loop()
+    stdin = memory_file(command.stdin) if command.stdin is not None else subprocess.DEVNULL
     try:
         _, child = await loop.subprocess_exec(
             Child,
             *command.argv,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=dict(command.env),
@@ -146,7 +150,25 @@ async def spawn(command: Command) -> Child:
         raise SandboxUnavailable(f"cannot start {command.argv[0]!r}: {exc.strerror}") from exc
     except OSError as exc:
         raise SandboxError(f"cannot start {command.argv[0]!r}: {exc}") from exc
+    finally:
+        if stdin is not subprocess.DEVNULL:
+            os.close(stdin)  # the child has its own copy
     return child
+
+
+def memory_file(data: bytes) -> int:
+    """A descriptor of an anonymous in-memory file holding `data`, read from its start. It has
+    no name anywhere: only a process given the descriptor can read it."""
+    fd = os.memfd_create("codegenapp-input", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 async def supervise(child: Child, on_output: OutputSink, *, timeout: float | None) -> int:

@@ -11,10 +11,8 @@ One file per process or service, each replaced atomically, so concurrent workers
 overwrite each other's records.
 """
 
-import os
 import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -24,8 +22,10 @@ from pydantic import TypeAdapter, ValidationError
 from codegenapp.drivers.sandbox import ResourceLimits
 from codegenapp.drivers.sandbox.processes import ProcessRecord
 from codegenapp.errors import SandboxError
+from codegenapp.files import PRIVATE_DIR, read_regular_file, write_private
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,95}")
+MAX_STATE_BYTES = 4 * 1024 * 1024
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ class StateStore:
 
     def save(self, sandbox_id: str, state: SandboxState) -> None:
         directory = self.directory(sandbox_id)
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         _write(directory / "sandbox.json", _SANDBOX.dump_json(state))
 
     def find(self, sandbox_id: str) -> SandboxState | None:
@@ -110,15 +110,14 @@ class StateStore:
 
 
 def _write(path: Path, data: bytes) -> None:
-    # Write aside, then rename: a reader sees the old file or the new one, never half of one.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    # Not synced: after a crash of the machine every sandbox is gone anyway. Private: the spec
+    # holds the project's environment, secrets included.
+    write_private(path, data, durable=False)
 
 
 def _read(path: Path, adapter: TypeAdapter[T]) -> T | None:
     try:
-        return adapter.validate_json(path.read_bytes())
+        return adapter.validate_json(read_regular_file(path, limit=MAX_STATE_BYTES))
     except FileNotFoundError:
         return None
     except ValidationError as exc:
