@@ -9,12 +9,14 @@ import os
 import signal
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import httpx
+import stamina
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -230,35 +232,40 @@ def _client(server: str, token: str | None) -> httpx.Client:
 
 
 def _call(client: httpx.Client, method: str, path: str, body: object = None) -> object:
+    """One API call. A POST carries an idempotency key and is retried, with the same key, when
+    the connection fails: the server makes what it asks for at most once."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
     try:
-        response = client.request(method, path, json=body)
+        for attempt in stamina.retry_context(
+            on=httpx.TransportError, attempts=4, wait_initial=0.5, wait_max=5.0, timeout=60.0
+        ):
+            with attempt:
+                response = client.request(method, path, json=body, headers=headers)
     except httpx.HTTPError as error:
         raise Failed(f"cannot reach {client.base_url}: {error}") from error
     if response.status_code >= 500:
-        raise Failed(f"server error {response.status_code}: {response.text[:300]}")
+        raise Failed(f"server error {response.status_code}: {_problem(response)}")
     if response.status_code >= 400:
         raise Refused(_problem(response))
     return response.json()
 
 
 def _problem(response: httpx.Response) -> str:
-    detail = (
-        response.json().get("detail")
-        if response.headers.get("content-type", "").startswith("application/json")
-        else response.text
-    )
-    if isinstance(detail, list) and detail:
-        first = detail[0]
-        where = ".".join(str(part) for part in first.get("loc", [])[1:])
-        return f"{where}: {first.get('msg')}"
-    return str(detail)
+    """The API's one-line `detail` (every error answer has one), or the start of the text."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return detail if isinstance(detail, str) else response.text[:300]
 
 
 @project_app.command("add")
 def project_add(
     name: str,
     repository: Annotated[Path, typer.Option(help="Path to a local git repository.")],
-    recipe: Annotated[Path, typer.Option(help="The scripted agent's recipe (YAML).")],
+    recipe: Annotated[
+        Path, typer.Option(help="The scripted agent's recipe (YAML), read here and sent.")
+    ],
     branch: Annotated[str, typer.Option(help="The default branch.")] = "main",
     settings_file: Annotated[
         Path | None,
@@ -275,7 +282,7 @@ def project_add(
         "name": name,
         "repository": str(repository.resolve()),
         "default_branch": branch,
-        "agent": {"provider": "scripted", "recipe": str(recipe.resolve())},
+        "agent": {"provider": "scripted", "recipe": _read_recipe(recipe)},
     }
     if settings_file is not None:
         try:
@@ -286,6 +293,19 @@ def project_add(
         project = _call(client, "POST", "/api/v1/projects", body)
     assert isinstance(project, dict)
     print(f"project {project['id']} {project['name']}: {project['repository']}")
+
+
+def _read_recipe(path: Path) -> str:
+    """The recipe's text: the server stores it with the project and reads no file of ours."""
+    from codegenapp.domain.project_settings import MAX_RECIPE_CHARS
+    from codegenapp.files import read_regular_file
+
+    try:
+        # Four bytes a character at most: the server counts characters.
+        return read_regular_file(path, limit=4 * MAX_RECIPE_CHARS).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise Refused(f"--recipe {path}: {reason}") from error
 
 
 @project_app.command("list")
@@ -330,6 +350,9 @@ def _exit(code: int, message: str) -> NoReturn:
 
 
 def main() -> None:
+    # Whatever we (or git, or SQLite, or DBOS) create is ours alone: tokens, keys, databases,
+    # clones of private code.
+    os.umask(0o077)
     try:
         app(standalone_mode=False)
     except Refused as error:

@@ -22,12 +22,14 @@ class CodegenAppError(Exception):
 
 
 class InvalidInput(CodegenAppError):
-    """Input that cannot be accepted; `field` names where, the message says what is accepted."""
+    """Input that cannot be accepted; `field` names where (in the body, unless `location` says
+    "header", "query" or "path"), the message says what is accepted."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, location: str = "body") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.location = location
 
 
 class NotFound(CodegenAppError):

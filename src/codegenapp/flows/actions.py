@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
 from codegenapp.db.tables import AgentRunRow, ValidationRow
+from codegenapp.domain.idempotency import IdempotentRequest
 from codegenapp.domain.states import AgentRunStatus, ValidationStatus
 from codegenapp.drivers.agent import AgentJob
 from codegenapp.drivers.forge import ChangeState
 from codegenapp.errors import Conflict, InvalidInput, NotFound
 from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
+from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import QUEUE, validation_flow, workflow_id
 
@@ -36,15 +38,24 @@ async def launch_validation(validation_id: int) -> None:
         await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation_id)
 
 
-async def start_run(*, project_id: int, goal: str) -> AgentRunRow:
+async def start_run(
+    *, project_id: int, goal: str, request: IdempotentRequest | None = None
+) -> AgentRunRow:
+    """Create the run and start its workflow. With `request`, a retry with the same key gets
+    the run the first one made (started, if a crash came between the two)."""
     goal = goal.strip()
     if not goal:
         raise InvalidInput("goal", "must not be empty: say what the agent should do")
-    async with current().database.transaction() as session:
+
+    async def make(session: AsyncSession) -> tuple[AgentRunRow, int]:
         if await projects.get_project(session, project_id) is None:
             raise NotFound(f"project {project_id} does not exist")
         run = await agent_runs.create_run(session, project_id=project_id, goal=goal)
-    await launch_segment(run.id, run.segment)
+        return run, run.id
+
+    run, _ = await once(request, scope="agent-runs", make=make, find=agent_runs.require_run)
+    if run.status == AgentRunStatus.PENDING:
+        await launch_segment(run.id, run.segment)  # a fixed workflow id: starts it at most once
     return run
 
 

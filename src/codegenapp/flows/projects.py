@@ -1,8 +1,11 @@
 """Project writes: the repository and the agent settings are checked by their drivers first,
 so a project that cannot work is refused at the door, not at its first run."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from codegenapp.db.queries import agent_runs, projects
 from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.idempotency import IdempotentRequest
 from codegenapp.domain.project_settings import (
     AgentSettings,
     DeploymentSettings,
@@ -11,6 +14,7 @@ from codegenapp.domain.project_settings import (
     ValidationSettings,
 )
 from codegenapp.errors import Conflict, NotFound
+from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
 
 
@@ -27,11 +31,13 @@ async def create_project(
     default_branch: str,
     agent: AgentSettings,
     settings: ProjectSettings,
+    request: IdempotentRequest | None = None,
 ) -> ProjectRow:
-    """Raise `RepositoryInvalid`, `AgentConfigInvalid` or `Conflict` (name taken)."""
-    await _check(repository, default_branch, agent)
-    async with current().database.transaction() as session:
-        return await projects.create_project(
+    """Raise `RepositoryInvalid`, `AgentConfigInvalid` or `Conflict` (name taken). With
+    `request`, a retry with the same key gets the project the first one made."""
+
+    async def make(session: AsyncSession) -> tuple[ProjectRow, int]:
+        project = await projects.create_project(
             session,
             name=name,
             repository=repository,
@@ -39,6 +45,19 @@ async def create_project(
             agent=agent,
             settings=settings,
         )
+        return project, project.id
+
+    async def find(session: AsyncSession, project_id: int) -> ProjectRow:
+        project = await projects.get_project(session, project_id)
+        if project is None:
+            raise Conflict(
+                f"the project created with this idempotency key ({project_id}) was deleted since"
+            )
+        return project
+
+    await _check(repository, default_branch, agent)
+    project, _ = await once(request, scope="projects", make=make, find=find)
+    return project
 
 
 async def update_project(
