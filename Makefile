@@ -35,6 +35,8 @@ test: lint
 bench: setup
 	$(PY) bench/validation_overhead.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/masking.py
+	$(PY) bench/abuse.py
 
 clean:
 	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \

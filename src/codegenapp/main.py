@@ -1,11 +1,14 @@
 """The one place that wires things together: settings → database, bus, drivers, workflows,
 and the FastAPI app that serves them."""
 
+import asyncio
+import gc
 import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import stamina
@@ -15,11 +18,16 @@ from fastapi.middleware.gzip import GZipMiddleware
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
+from starlette.types import Scope
 
 from codegenapp import __version__
 from codegenapp.api import errors, ui
-from codegenapp.api.deps import require_token
-from codegenapp.api.routes import agent_runs, events, projects, validations
+from codegenapp.api.deps import TokenCheck, require_token
+from codegenapp.api.docs import ASSETS as DOCS_ASSETS
+from codegenapp.api.docs import mount_docs
+from codegenapp.api.edge import Gate, SecurityHeaders
+from codegenapp.api.routes import agent_runs, events, project_secrets, projects, validations
+from codegenapp.api.ws import CATCH_UP_SLOTS
 from codegenapp.api.ws import router as ws_router
 from codegenapp.bus import Bus
 from codegenapp.bus.memory import MemoryBus
@@ -28,8 +36,16 @@ from codegenapp.db import migrate
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import tokens
 from codegenapp.domain.masking import looks_secret
+from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.registry import Registry
 from codegenapp.errors import DependencyUnavailable
+from codegenapp.files import (
+    PRIVATE_FILE,
+    make_private_dir,
+    read_regular_file,
+    touch_private,
+    write_private,
+)
 from codegenapp.flows import reconcile
 from codegenapp.flows.actions import RUN_QUEUE
 from codegenapp.flows.runtime import Runtime, bind
@@ -38,6 +54,7 @@ from codegenapp.settings import Settings
 
 log = logging.getLogger(__name__)
 TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+SECRET_KEY_FILE = "secret-key"  # noqa: S105 - a file name, not a secret
 
 
 def host_secrets(settings: Settings) -> tuple[str, ...]:
@@ -56,7 +73,7 @@ async def preflight(settings: Settings) -> None:
     """Reach the database (and bring its schema up to date) and Redis, or raise
     `DependencyUnavailable` with one clear sentence. Run before serving, so that a wrong URL
     is reported as such rather than as a start-up traceback."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    prepare_home(settings)
     try:
         await migrate.upgrade(settings.app_database_url)
     except (OSError, DBAPIError) as error:
@@ -94,17 +111,53 @@ async def _open_bus(settings: Settings) -> Bus:
     return bus
 
 
+def prepare_home(settings: Settings) -> None:
+    """Make the home and its directories 0700 and our files in it 0600, before anything is
+    written there. Sandboxed code runs as root on the host side of its user namespace and could
+    leave a setuid file in its work area; the home holds the database, the secret key and the
+    token: no other user of the machine may reach into it."""
+    for directory in (settings.home, settings.work_dir, settings.state_dir):
+        make_private_dir(directory)
+    if settings.database_url is None or settings.database_url.startswith("sqlite"):
+        # SQLite gives its -wal and -shm files the mode of the database file.
+        for url in (settings.app_database_url, settings.workflow_database_url):
+            database_file = Path(url.split("///", 1)[1])
+            if database_file.parent.is_dir():
+                touch_private(database_file)
+    for path in settings.home.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(PRIVATE_FILE)
+
+
+def load_secret_key(settings: Settings) -> bytes:
+    """CODEGENAPP_SECRET_KEY, or the key generated once into the home (0600). Every server
+    and worker that shares a database must use the same key: set the variable for those."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value().encode()
+        try:
+            SecretBox(key)
+        except ValueError:
+            raise DependencyUnavailable(
+                "CODEGENAPP_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes; "
+                "make one with: python3 -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            ) from None
+        return key
+    path = settings.home / SECRET_KEY_FILE
+    try:
+        return read_regular_file(path, limit=1024).strip()
+    except FileNotFoundError:
+        key = SecretBox.new_key()
+        write_private(path, key + b"\n")
+        return key
+
+
 async def open_runtime(settings: Settings) -> Runtime:
     """Database (migrated), bus and drivers, bound for the workflows to use."""
     # Retries we expect (a health check polling a service that is still starting) are not
     # news; stamina would log each one.
     stamina.instrumentation.set_on_retry_hooks([])
-    for directory in (settings.home, settings.work_dir, settings.state_dir):
-        directory.mkdir(parents=True, exist_ok=True)
-    # Sandboxed code runs as root on the host side of its user namespace and could leave a
-    # setuid file in its work area: no other host user may reach into these directories.
-    for private in (settings.work_dir, settings.state_dir):
-        private.chmod(0o700)
+    prepare_home(settings)
     bus = await _open_bus(settings)
     await migrate.upgrade(settings.app_database_url)
     database = Database(settings.app_database_url, on_commit=bus.publish)
@@ -113,6 +166,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         database=database,
         bus=bus,
         drivers=Registry(settings),
+        secret_box=SecretBox(load_secret_key(settings)),
         host_secrets=host_secrets(settings),
     )
     bind(runtime)
@@ -188,9 +242,7 @@ async def ensure_admin_token(runtime: Runtime) -> str | None:
             return None
         token = secrets.token_urlsafe(32)
         await tokens.add_token(session, name="admin (generated)", token=token)
-    path = settings.home / TOKEN_FILE
-    path.write_text(token + "\n")
-    path.chmod(0o600)
+    write_private(settings.home / TOKEN_FILE, (token + "\n").encode())
     return token
 
 
@@ -212,26 +264,66 @@ def create_app(
             if token:
                 announce(f"Sign in (shown once; kept in {settings.home / TOKEN_FILE}):")
                 announce(f"    {login_url(settings, token)}")
+            # Everything loaded so far lives as long as the server: keep the collector from
+            # scanning it again and again (measured: gen-2 pauses of 150 ms and more under a
+            # thousand WebSocket clients, most of them spent on these long-lived objects).
+            gc.freeze()
             announce(f"Ready on http://{settings.host}:{settings.port}")
             yield
 
     app = FastAPI(
         title="CodegenApp",
         version=__version__,
-        description="Goals become agent runs; pull requests are validated in sandboxes and "
-        "merged when green.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     protected = [Depends(require_token)]
-    for router in (projects.router, agent_runs.router, validations.router, events.router):
-        app.include_router(router, prefix="/api/v1", dependencies=protected)
+    routers = (projects, project_secrets, agent_runs, validations, events)
+    for router in (module.router for module in routers):
+        app.include_router(
+            router, prefix="/api/v1", dependencies=protected, responses=errors.EVERY_ROUTE
+        )
     app.include_router(ws_router)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
+        """Open to anyone: whether the server is up, and its version."""
         return {"status": "ok", "version": __version__}
 
+    if settings.api_docs:
+        mount_docs(app)
     ui.mount_dashboard(app)
+    check = TokenCheck()
+
+    async def authenticate(scope: Scope, token: str | None) -> bool:
+        return await check(scope["app"].state.runtime, token)
+
+    app.state.token_check = check
+    app.state.catch_up_slots = asyncio.Semaphore(CATCH_UP_SLOTS)
+    # The last added runs first: headers on every answer, then compression, then the gate.
+    app.add_middleware(
+        Gate, authenticate=authenticate, is_open=is_open, max_body_bytes=settings.max_body_bytes
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+OPEN_PATHS = frozenset({"/health"})
+API_DESCRIPTION = """Goals become agent runs; pull requests are validated in sandboxes and merged
+when green.
+
+Every route needs `Authorization: Bearer <token>` except `/health`. Bodies are capped
+(CODEGENAPP_MAX_BODY_BYTES, default 1 MiB: 413 beyond). Every error answer is
+`{"detail": "<one line>", "errors": [{"loc", "msg", "type"}]}`."""
+
+
+def is_open(method: str, path: str) -> bool:
+    """Requests that need no token: /health, and loading the dashboard or the docs' files."""
+    if path in OPEN_PATHS:
+        return True
+    reading = method in ("GET", "HEAD")
+    return reading and (ui.is_dashboard_path(path) or path.startswith(f"{DOCS_ASSETS}/"))

@@ -56,6 +56,35 @@ class Settings(BaseSettings):
     agent_turn_timeout_sec: float = Field(
         default=3600, gt=0, validation_alias=_env("CODEGENAPP_AGENT_TURN_TIMEOUT_SEC")
     )
+    repository_roots: str = Field(
+        default="",
+        validation_alias=_env("CODEGENAPP_REPOSITORY_ROOTS"),
+        description="Directories (':'-separated) under which local repositories may lie; "
+        "default: the home's repos/ and demo/.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        validation_alias=_env("CODEGENAPP_MAX_BODY_BYTES"),
+        description="The largest request body any route accepts (413 beyond).",
+    )
+    api_docs: bool = Field(
+        default=False,
+        validation_alias=_env("CODEGENAPP_API_DOCS"),
+        description="Serve interactive API documentation at /docs (token required).",
+    )
+    allowed_origins: str = Field(
+        default="",
+        validation_alias=_env("CODEGENAPP_ALLOWED_ORIGINS"),
+        description="Browser origins (','-separated, e.g. http://localhost:5173) allowed on the "
+        "WebSocket besides the server's own.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("CODEGENAPP_SECRET_KEY"),
+        description="Fernet key for project secrets at rest; generated into the home if unset.",
+    )
     executor_id: str = Field(default="local", validation_alias=_env("CODEGENAPP_EXECUTOR_ID"))
     log_level: str = Field(default="INFO", validation_alias=_env("CODEGENAPP_LOG_LEVEL"))
 
@@ -71,6 +100,14 @@ class Settings(BaseSettings):
     def _known_redis(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://<host>:<port>/<db> URL")
+        return value
+
+    @field_validator("repository_roots")
+    @classmethod
+    def _absolute_roots(cls, value: str) -> str:
+        for root in filter(None, value.split(":")):
+            if not Path(root).expanduser().is_absolute():
+                raise ValueError(f"{root!r} is not an absolute path (list directories, ':' apart)")
         return value
 
     @field_validator("home")
@@ -96,6 +133,17 @@ class Settings(BaseSettings):
             base = url.split("///", 1)[1]
             return f"sqlite:///{Path(base).with_suffix('')}-workflows.sqlite"
         return to_sync_postgres_url(url)
+
+    @property
+    def allowed_repository_roots(self) -> tuple[Path, ...]:
+        """Where local repositories may lie: nothing outside is ever opened."""
+        roots = [Path(root).expanduser() for root in self.repository_roots.split(":") if root]
+        return tuple(roots) if roots else (self.home / "repos", self.home / "demo")
+
+    @property
+    def extra_origins(self) -> frozenset[str]:
+        origins = (origin.strip().rstrip("/") for origin in self.allowed_origins.split(","))
+        return frozenset(origin for origin in origins if origin)
 
     @property
     def work_dir(self) -> Path:

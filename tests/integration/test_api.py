@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.conftest import Server
-from tests.support.projects import APP, make_repository, write_recipe
+from tests.support.projects import APP, make_repository, recipe_text
 from tests.support.waiting import run_in, run_settled
 
 from codegenapp.domain.states import AgentRunStatus
@@ -37,33 +37,22 @@ BRIEF_SETTINGS = json.loads(
 )
 
 
-@pytest.fixture
-def server_(server_on_both_databases: Server) -> Server:
-    return server_on_both_databases
-
-
-@pytest.fixture
-async def client(server_: Server) -> httpx.AsyncClient:
-    async with httpx.AsyncClient(base_url=server_.url, headers=server_.headers) as client:
-        yield client  # type: ignore[misc]
-
-
 def _project_body(
     tmp_path: Path, turns: list[dict[str, object]], **extra: object
 ) -> dict[str, object]:
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
-    recipe = write_recipe(tmp_path / "recipe.yaml", turns)
+    recipe = recipe_text(turns)
     body: dict[str, object] = {
         "name": "shop",
         "repository": str(repo),
-        "agent": {"provider": "scripted", "recipe": str(recipe)},
+        "agent": {"provider": "scripted", "recipe": recipe},
     }
     body.update(extra)
     return body
 
 
 def _field_errors(response: httpx.Response) -> dict[str, str]:
-    return {".".join(map(str, item["loc"][1:])): item["msg"] for item in response.json()["detail"]}
+    return {".".join(map(str, item["loc"][1:])): item["msg"] for item in response.json()["errors"]}
 
 
 async def test_every_route_but_health_needs_the_token(server_: Server) -> None:

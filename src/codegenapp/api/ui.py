@@ -10,6 +10,14 @@ from starlette.types import Scope
 
 DIST = Path(__file__).resolve().parent.parent / "ui" / "dist"
 _NOT_OURS = ("api/", "ws", "health", "openapi.json", "docs", "redoc")
+
+
+def is_dashboard_path(path: str) -> bool:
+    """Whether `path` is one of the dashboard's (its pages and built files: no data, so no
+    token is needed to load them; the dashboard asks for one before it calls the API)."""
+    return not path.lstrip("/").startswith(_NOT_OURS)
+
+
 _NOT_BUILT = (
     "<!doctype html><title>CodegenApp</title><p>The dashboard has not been built here. "
     "Run <code>make setup</code> (it builds <code>frontend/</code>), then reload. "

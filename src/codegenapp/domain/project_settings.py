@@ -9,24 +9,38 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from codegenapp.domain.limits import STORABLE
 from codegenapp.domain.states import CheckName
 
 _MAX_COMMAND_LENGTH = 4096
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_RECIPE_CHARS = 256 * 1024
+MAX_ENV_NAME_LENGTH = 128
+MAX_ENV_VALUE_LENGTH = 32 * 1024
+MAX_ENVIRONMENT_VARIABLES = 500
+# What reaches a process as its environment must fit the kernel's limit (2 MiB with argv,
+# on a default 8 MiB stack): plain variables and secrets each get a part of it.
+MAX_ENVIRONMENT_BYTES = 512 * 1024
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Set by the sandbox itself; a project may not override them.
 RESERVED_ENV_NAMES = frozenset({"PORT", "HOME", "PATH", "CI"})
 
-Command = Annotated[str, Field(max_length=_MAX_COMMAND_LENGTH)]
+Command = Annotated[str, Field(max_length=_MAX_COMMAND_LENGTH), STORABLE]
 
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+def check_env_name(name: str) -> str:
+    """Raise `ValueError` unless `name` can be a project's variable (plain or secret)."""
+    if len(name) > MAX_ENV_NAME_LENGTH or not ENV_NAME.match(name):
+        raise ValueError(
+            f"{name[:MAX_ENV_NAME_LENGTH]!r} is not a valid variable name (letters, digits, '_'; "
+            f"not starting with a digit; at most {MAX_ENV_NAME_LENGTH} characters)"
+        )
+    if name in RESERVED_ENV_NAMES:
+        raise ValueError(f"{name!r} is set by the sandbox and cannot be overridden")
+    return name
 
 
 class DeploymentSettings(_Settings):
@@ -34,16 +48,17 @@ class DeploymentSettings(_Settings):
 
     build_command: Command = ""
     deploy_command: Command = ""
-    health_check_url: str = Field(default="", max_length=2048)
-    environment_variables: dict[str, Annotated[str, Field(max_length=32768)]] = Field(
-        default_factory=dict
+    health_check_url: Annotated[str, Field(max_length=2048), STORABLE] = ""
+    environment_variables: dict[
+        Annotated[str, Field(max_length=MAX_ENV_NAME_LENGTH), STORABLE],
+        Annotated[str, Field(max_length=MAX_ENV_VALUE_LENGTH), STORABLE],
+    ] = Field(
+        default_factory=dict,
+        max_length=MAX_ENVIRONMENT_VARIABLES,
+        description="Plain (non-secret) variables for the project's commands; secrets go "
+        "through /api/v1/projects/{id}/secrets.",
     )
     port: int = Field(default=8000, ge=1, le=65535)
-
-    @field_validator("build_command", "deploy_command")
-    @classmethod
-    def _command_is_text(cls, value: str) -> str:
-        return _no_nul(value)
 
     @field_validator("health_check_url")
     @classmethod
@@ -57,15 +72,13 @@ class DeploymentSettings(_Settings):
     @field_validator("environment_variables")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, text in value.items():
-            if not _ENV_NAME.match(name):
-                raise ValueError(
-                    f"{name!r} is not a valid variable name (letters, digits, '_'; "
-                    "not starting with a digit)"
-                )
-            if name in RESERVED_ENV_NAMES:
-                raise ValueError(f"{name!r} is set by the sandbox and cannot be overridden")
-            _no_nul(text)
+        for name in value:
+            check_env_name(name)
+        size = sum(len(name.encode()) + len(text.encode()) + 2 for name, text in value.items())
+        if size > MAX_ENVIRONMENT_BYTES:
+            raise ValueError(
+                f"take {size} bytes; at most {MAX_ENVIRONMENT_BYTES} fit a process's environment"
+            )
         return value
 
 
@@ -79,11 +92,6 @@ class ValidationSettings(_Settings):
     test_command: Command = ""
     security_command: Command = ""
 
-    @field_validator("test_command", "security_command")
-    @classmethod
-    def _command_is_text(cls, value: str) -> str:
-        return _no_nul(value)
-
     @field_validator("required_checks")
     @classmethod
     def _no_duplicates(cls, value: list[CheckName]) -> list[CheckName]:
@@ -93,7 +101,7 @@ class ValidationSettings(_Settings):
 
 
 class NotificationSettings(_Settings):
-    slack_webhook: str = Field(default="", max_length=2048)
+    slack_webhook: Annotated[str, Field(max_length=2048), STORABLE] = ""
     email_notifications: bool = True
     github_status_updates: bool = True
 
@@ -108,11 +116,20 @@ class NotificationSettings(_Settings):
 class AgentSettings(_Settings):
     """Which agent answers the project's goals.
 
-    `scripted` replays a recipe file: it is the demo's and the tests' stand-in for an AI.
+    `scripted` replays a recipe (YAML text, stored with the project): it is the demo's and the
+    tests' stand-in for an AI.
     """
 
     provider: Literal["scripted"] = "scripted"
-    recipe: str = Field(min_length=1, max_length=4096)
+    recipe: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_RECIPE_CHARS,
+            description="The scripted agent's recipe: YAML text (not a path), checked at once.",
+        ),
+        STORABLE,
+    ]
 
 
 class ProjectSettings(_Settings):

@@ -1,11 +1,11 @@
 """/api/v1/agent-runs"""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.api.deps import RuntimeDep, SessionDep
+from codegenapp.api.errors import CONFLICT, NOT_FOUND
+from codegenapp.api.params import IdempotencyKey, IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.agent_runs import (
     AgentRunCreate,
@@ -15,6 +15,7 @@ from codegenapp.api.schemas.agent_runs import (
 )
 from codegenapp.db.queries import agent_runs, pull_requests, validations
 from codegenapp.db.tables import AgentRunRow
+from codegenapp.domain.idempotency import IdempotentRequest
 from codegenapp.domain.states import AgentRunStatus
 from codegenapp.flows import actions
 
@@ -36,19 +37,22 @@ async def _read_fresh(runtime: RuntimeDep, run_id: int) -> AgentRunRead:
         return await _read(session, await agent_runs.require_run(session, run_id))
 
 
-@router.post("", status_code=201)
-async def start_run(body: AgentRunCreate, runtime: RuntimeDep) -> AgentRunRead:
-    run = await actions.start_run(project_id=body.project_id, goal=body.goal)
+@router.post("", status_code=201, responses=NOT_FOUND)
+async def start_run(
+    body: AgentRunCreate, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> AgentRunRead:
+    request = IdempotentRequest.of(idempotency_key, body.model_dump()) if idempotency_key else None
+    run = await actions.start_run(project_id=body.project_id, goal=body.goal, request=request)
     return await _read_fresh(runtime, run.id)
 
 
 @router.get("")
 async def list_runs(
     session: SessionDep,
-    project_id: int | None = None,
+    project_id: IdFilter = None,
     status: AgentRunStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: Offset = 0,
 ) -> Page[AgentRunRead]:
     rows, total = await agent_runs.list_runs(
         session,
@@ -60,24 +64,24 @@ async def list_runs(
     return Page(items=[await _read(session, row) for row in rows], total=total)
 
 
-@router.get("/{run_id}")
-async def get_run(run_id: int, session: SessionDep) -> AgentRunRead:
+@router.get("/{run_id}", responses=NOT_FOUND)
+async def get_run(run_id: IdPath, session: SessionDep) -> AgentRunRead:
     return await _read(session, await agent_runs.require_run(session, run_id))
 
 
-@router.post("/{run_id}/continue", status_code=202)
-async def continue_run(run_id: int, body: ContinueRequest, runtime: RuntimeDep) -> AgentRunRead:
+@router.post("/{run_id}/continue", status_code=202, responses={**NOT_FOUND, **CONFLICT})
+async def continue_run(run_id: IdPath, body: ContinueRequest, runtime: RuntimeDep) -> AgentRunRead:
     await actions.continue_run(run_id, message=body.message)
     return await _read_fresh(runtime, run_id)
 
 
-@router.post("/{run_id}/plan-response", status_code=202)
-async def plan_response(run_id: int, body: PlanResponse, runtime: RuntimeDep) -> AgentRunRead:
+@router.post("/{run_id}/plan-response", status_code=202, responses={**NOT_FOUND, **CONFLICT})
+async def plan_response(run_id: IdPath, body: PlanResponse, runtime: RuntimeDep) -> AgentRunRead:
     await actions.answer_plan(run_id, action=body.action, text=body.text)
     return await _read_fresh(runtime, run_id)
 
 
-@router.post("/{run_id}/cancel", status_code=202)
-async def cancel_run(run_id: int, runtime: RuntimeDep) -> AgentRunRead:
+@router.post("/{run_id}/cancel", status_code=202, responses={**NOT_FOUND, **CONFLICT})
+async def cancel_run(run_id: IdPath, runtime: RuntimeDep) -> AgentRunRead:
     await actions.cancel_run(run_id)
     return await _read_fresh(runtime, run_id)

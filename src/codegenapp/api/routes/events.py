@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from codegenapp.api.deps import SessionDep
+from codegenapp.api.params import EventCursor, EventLimit, IdFilter
 from codegenapp.api.schemas.events import EventRead
 from codegenapp.db.queries import events
 
@@ -15,11 +16,11 @@ Order = Literal["oldest_first", "newest_first"]
 @router.get("")
 async def list_events(
     session: SessionDep,
-    since: Annotated[int, Query(ge=0)] = 0,
-    project_id: int | None = None,
-    agent_run_id: int | None = None,
-    validation_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    since: EventCursor = 0,
+    project_id: IdFilter = None,
+    agent_run_id: IdFilter = None,
+    validation_id: IdFilter = None,
+    limit: EventLimit = 200,
     order: Annotated[
         Order,
         Query(

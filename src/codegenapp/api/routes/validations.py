@@ -1,11 +1,11 @@
 """/api/v1/validations"""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from codegenapp.api.deps import RuntimeDep, SessionDep
+from codegenapp.api.errors import CONFLICT, FORGE_FAILED, NOT_FOUND
+from codegenapp.api.params import IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.validations import ValidationRead
 from codegenapp.db.queries import validations
@@ -19,11 +19,11 @@ router = APIRouter(prefix="/validations", tags=["validations"])
 @router.get("")
 async def list_validations(
     session: SessionDep,
-    project_id: int | None = None,
-    agent_run_id: int | None = None,
+    project_id: IdFilter = None,
+    agent_run_id: IdFilter = None,
     status: ValidationStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: Offset = 0,
 ) -> Page[ValidationRead]:
     rows, total = await validations.list_validations(
         session,
@@ -37,14 +37,18 @@ async def list_validations(
     return Page(items=items, total=total)
 
 
-@router.get("/{validation_id}")
-async def get_validation(validation_id: int, session: SessionDep) -> ValidationRead:
+@router.get("/{validation_id}", responses=NOT_FOUND)
+async def get_validation(validation_id: IdPath, session: SessionDep) -> ValidationRead:
     row = await validations.require_validation(session, validation_id)
     return ValidationRead.of(row, await validations.list_steps(session, validation_id))
 
 
-@router.post("/{validation_id}/retry", status_code=202)
-async def retry_validation(validation_id: int, runtime: RuntimeDep) -> ValidationRead:
+@router.post(
+    "/{validation_id}/retry",
+    status_code=202,
+    responses={**NOT_FOUND, **CONFLICT, **FORGE_FAILED},
+)
+async def retry_validation(validation_id: IdPath, runtime: RuntimeDep) -> ValidationRead:
     retry = await actions.retry_validation(validation_id)
     async with runtime.database.read() as session:
         row = await validations.require_validation(session, retry.id)
@@ -53,10 +57,18 @@ async def retry_validation(validation_id: int, runtime: RuntimeDep) -> Validatio
 
 @router.get(
     "/{validation_id}/steps/{step}/log",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}, "description": "The step's log, masked."}},
+    # Not `response_class=PlainTextResponse`: FastAPI would then document the JSON error
+    # answers of this route as text too.
+    response_model=None,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "The step's log, masked.",
+        },
+        **NOT_FOUND,
+    },
 )
-async def step_log(validation_id: int, step: StepName, session: SessionDep) -> PlainTextResponse:
+async def step_log(validation_id: IdPath, step: StepName, session: SessionDep) -> PlainTextResponse:
     await validations.require_validation(session, validation_id)
     row = await validations.get_step(session, validation_id, step)
     if row is None:

@@ -6,18 +6,19 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from codegenapp.db.tables import AgentRunRow, PullRequestRow
+from codegenapp.domain.limits import STORABLE, Id
 from codegenapp.domain.states import AgentRunStatus, ResponseType
 
-Text = Annotated[str, StringConstraints(max_length=20_000)]
+OptionalText = Annotated[str, StringConstraints(max_length=20_000), STORABLE]
 RequiredText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), STORABLE
 ]
 
 
 class AgentRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    project_id: int
+    project_id: Id
     goal: RequiredText
 
 
@@ -31,7 +32,7 @@ class PlanResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["confirm", "modify"]
-    text: Text = ""
+    text: OptionalText = ""
 
 
 class PullRequestRead(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from codegenapp.db.queries.project_stats import ProjectStats
 from codegenapp.db.queries.projects import agent_settings_of, settings_of
 from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.limits import STORABLE
 from codegenapp.domain.project_settings import (
     AgentSettings,
     DeploymentSettings,
@@ -17,7 +18,9 @@ from codegenapp.domain.project_settings import (
 )
 from codegenapp.domain.states import AgentRunStatus, ValidationStatus
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORABLE
+]
 _FORBIDDEN_IN_BRANCH = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//")
 
 
@@ -33,16 +36,22 @@ def _branch_name(value: str) -> str:
 BranchName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    STORABLE,
     AfterValidator(_branch_name),
 ]
-Repository = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+Repository = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096), STORABLE
+]
 
 
 class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    repository: Repository = Field(description="A local path to a git repository (bare or not).")
+    repository: Repository = Field(
+        description="A local path to a git repository (bare or not), under one of the "
+        "server's repository roots (CODEGENAPP_REPOSITORY_ROOTS)."
+    )
     default_branch: BranchName = "main"
     agent: AgentSettings
     deployment_settings: DeploymentSettings = Field(default_factory=DeploymentSettings)

@@ -10,7 +10,8 @@ from codegenapp.db.tables import ApiTokenRow, utcnow
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a token read from a query string may hold anything; it must still hash.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def add_token(session: AsyncSession, *, name: str, token: str) -> ApiTokenRow:
