@@ -4,6 +4,7 @@ import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
 import { event, project } from "../testing/samples";
 import { ActivityFeed } from "./activity-feed";
+import { describeEvent } from "./describe-event";
 
 describe("ActivityFeed", () => {
   it("lists what happened, newest first, and puts each new event on top", async () => {
@@ -29,5 +30,28 @@ describe("ActivityFeed", () => {
         expect.stringContaining("Validation of PR #1 (attempt 2) passed: every step passed"),
       ]),
     );
+  });
+});
+
+describe("describeEvent", () => {
+  it("says which secret was set, replaced or deleted, in a neutral tone", () => {
+    expect(describeEvent(event("project_secret_set", { name: "API_TOKEN", created: true }))).toEqual({
+      text: "Secret API_TOKEN set",
+      tone: "neutral",
+    });
+    expect(describeEvent(event("project_secret_set", { name: "API_TOKEN", created: false }))).toEqual({
+      text: "Secret API_TOKEN replaced",
+      tone: "neutral",
+    });
+    expect(describeEvent(event("project_secret_deleted", { name: "API_TOKEN" }))).toEqual({
+      text: "Secret API_TOKEN deleted",
+      tone: "neutral",
+    });
+  });
+
+  it("never says more of a secret than its name", () => {
+    // Whatever an event carried by mistake, the line is built from the name alone.
+    const line = describeEvent(event("project_secret_set", { name: "DB_URL", created: true, value: "hunter22" }));
+    expect(line.text).not.toContain("hunter22");
   });
 });

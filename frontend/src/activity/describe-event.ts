@@ -28,6 +28,13 @@ export function describeEvent(event: Event): EventLine {
       return { text: `Project ${textIn(data, "name") ?? ""} settings changed`, tone: "neutral" };
     case "project_deleted":
       return { text: `Project ${textIn(data, "name") ?? ""} deleted`, tone: "neutral" };
+    case "project_secret_set": {
+      // The event names the secret, and whether it is new; a value is never in it.
+      const verb = data.created === false ? "replaced" : "set";
+      return { text: `Secret ${textIn(data, "name") ?? ""} ${verb}`, tone: "neutral" };
+    }
+    case "project_secret_deleted":
+      return { text: `Secret ${textIn(data, "name") ?? ""} deleted`, tone: "neutral" };
     case "agent_run_started":
       return { text: `${run} started: ${textIn(data, "goal") ?? ""}`, tone: "active" };
     case "agent_run_progress":

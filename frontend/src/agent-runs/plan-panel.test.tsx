@@ -2,7 +2,7 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
-import { run } from "../testing/samples";
+import { fieldError, invalid, run } from "../testing/samples";
 import { PlanPanel } from "./plan-panel";
 
 const waiting = run({ status: "waiting_input", plan: "1. Add VERSION\n2. Answer GET /health", response_type: "plan" });
@@ -31,7 +31,7 @@ describe("PlanPanel", () => {
     fakeApi({
       "POST /api/v1/agent-runs/7/plan-response": {
         status: 422,
-        body: { detail: [{ loc: ["body", "text"], msg: "is required when action is 'modify': say what to change", type: "value_error" }] },
+        body: invalid(fieldError(["body", "text"], "is required when action is 'modify': say what to change")),
       },
     });
     const user = userEvent.setup();

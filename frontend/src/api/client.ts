@@ -1,10 +1,12 @@
 // The one configured API client: the access token on every request, errors as `ApiError`
-// (with the API's field problems kept for inline display), and a 401 that signs out.
+// (with the API's field problems kept for inline display), a 401 that signs out, and an
+// idempotency key on every POST that creates something.
 import type {
   AgentRun,
   AgentRunCreate,
   AgentRunPage,
   AgentRunQuery,
+  ErrorBody,
   Event,
   EventQuery,
   FieldProblem,
@@ -12,6 +14,9 @@ import type {
   Project,
   ProjectCreate,
   ProjectPage,
+  ProjectSecret,
+  ProjectSecretCreate,
+  ProjectSecretPage,
   ProjectStats,
   ProjectUpdate,
   StepName,
@@ -21,7 +26,8 @@ import type {
 } from "./types";
 
 export class ApiError extends Error {
-  /** `status` 0: the server could not be reached. `problems`: a 422's field-by-field list. */
+  /** `status` 0: the server could not be reached. `message`: the API's `detail`, one line for
+   * a person. `problems`: its `errors`, the fields at fault (a 422 lists each one). */
   constructor(
     readonly status: number,
     message: string,
@@ -45,7 +51,15 @@ export function configureClient(next: Partial<Config>): void {
 }
 
 type Query = Record<string, string | number | boolean | null | undefined>;
-type Options = { query?: Query; body?: unknown; text?: boolean; token?: string; first?: boolean };
+type Options = {
+  query?: Query;
+  body?: unknown;
+  text?: boolean;
+  token?: string;
+  first?: boolean;
+  /** A POST that creates something: it carries an `Idempotency-Key` (see `keyFor`). */
+  idempotent?: boolean;
+};
 
 function url(path: string, query: Query = {}): string {
   const params = new URLSearchParams();
@@ -56,18 +70,56 @@ function url(path: string, query: Query = {}): string {
   return `/api/v1${path}${search ? `?${search}` : ""}`;
 }
 
+function isFieldProblem(value: unknown): value is FieldProblem {
+  if (typeof value !== "object" || value === null) return false;
+  const { loc, msg } = value as Partial<FieldProblem>;
+  return Array.isArray(loc) && typeof msg === "string";
+}
+
+/** Every error answer is an `ErrorBody`; a proxy's page or an empty body is not, and then the
+ * status says enough. */
 async function failure(response: Response): Promise<ApiError> {
-  let detail: unknown = response.statusText;
+  const fallback = response.statusText || `The server answered ${response.status}.`;
+  let body: unknown = null;
   try {
-    detail = ((await response.json()) as { detail?: unknown }).detail ?? detail;
+    body = await response.json();
   } catch {
-    // Not JSON (a proxy's error page): the status text says enough.
+    // Not JSON: the fallback it is.
   }
-  if (Array.isArray(detail)) {
-    const problems = detail as FieldProblem[];
-    return new ApiError(response.status, problems.map((p) => p.msg).join("; "), problems);
-  }
-  return new ApiError(response.status, typeof detail === "string" ? detail : response.statusText);
+  const { detail, errors } = (typeof body === "object" && body !== null ? body : {}) as Partial<ErrorBody>;
+  const problems = Array.isArray(errors) ? errors.filter(isFieldProblem) : [];
+  return new ApiError(response.status, typeof detail === "string" && detail ? detail : fallback, problems);
+}
+
+/** A fresh idempotency key. `crypto.randomUUID` exists only in secure contexts (https,
+ * localhost), so a dashboard opened over plain http elsewhere makes one from `getRandomValues`. */
+export function newIdempotencyKey(): string {
+  const random = globalThis.crypto;
+  if (typeof random.randomUUID === "function") return random.randomUUID();
+  const bytes = random.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // the RFC 9562 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** For each creating route, the last body sent whose outcome is not known yet (in flight, no
+ * answer, or a 5xx) and its key. Sending that body again (a second click, a retry after the
+ * network failed) reuses the key, so the server makes one thing, and answers it to both; an
+ * answer (2xx or 4xx) settles it, and the next request is a new one. The server refuses a key
+ * that comes with another body, so another body gets another key. */
+const unsettled = new Map<string, { body: string; key: string }>();
+
+function keyFor(route: string, body: string): string {
+  const held = unsettled.get(route);
+  if (held?.body === body) return held.key;
+  const key = newIdempotencyKey();
+  unsettled.set(route, { body, key });
+  return key;
+}
+
+function settle(route: string, key: string): void {
+  if (unsettled.get(route)?.key === key) unsettled.delete(route);
 }
 
 async function call<T>(method: string, path: string, options: Options = {}): Promise<T> {
@@ -75,17 +127,18 @@ async function call<T>(method: string, path: string, options: Options = {}): Pro
   const token = options.token ?? config.token;
   const headers: Record<string, string> = { Accept: options.text ? "text/plain" : "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const route = `${method} ${path}`;
+  const key = options.idempotent ? keyFor(route, body ?? "") : undefined;
+  if (key !== undefined) headers["Idempotency-Key"] = key;
   let response: Response;
   try {
-    response = await fetch(url(path, options.query), {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
+    response = await fetch(url(path, options.query), { method, headers, body });
   } catch {
     throw new ApiError(0, "The server could not be reached.");
   }
+  if (key !== undefined && response.status < 500) settle(route, key);
   if (!response.ok) {
     const error = await failure(response);
     // A token given explicitly is being tried out (signing in): its caller reports the 401.
@@ -101,13 +154,22 @@ export const api = {
     list: () => call<ProjectPage>("GET", "/projects", { query: { limit: 200 } }),
     get: (id: number) => call<Project>("GET", `/projects/${id}`),
     stats: (id: number) => call<ProjectStats>("GET", `/projects/${id}/stats`),
-    create: (body: ProjectCreate) => call<Project>("POST", "/projects", { body }),
+    create: (body: ProjectCreate) => call<Project>("POST", "/projects", { body, idempotent: true }),
     update: (id: number, body: ProjectUpdate) => call<Project>("PUT", `/projects/${id}`, { body }),
+    /** Names and times only: the API never returns a value, and nothing here keeps one. */
+    secrets: {
+      list: (projectId: number) => call<ProjectSecretPage>("GET", `/projects/${projectId}/secrets`),
+      /** Creates the secret, or replaces the value of the one with that name. */
+      set: (projectId: number, body: ProjectSecretCreate) =>
+        call<ProjectSecret>("POST", `/projects/${projectId}/secrets`, { body }),
+      delete: (projectId: number, name: string) =>
+        call<void>("DELETE", `/projects/${projectId}/secrets/${encodeURIComponent(name)}`),
+    },
   },
   agentRuns: {
     list: (query: AgentRunQuery) => call<AgentRunPage>("GET", "/agent-runs", { query }),
     get: (id: number) => call<AgentRun>("GET", `/agent-runs/${id}`),
-    start: (body: AgentRunCreate) => call<AgentRun>("POST", "/agent-runs", { body }),
+    start: (body: AgentRunCreate) => call<AgentRun>("POST", "/agent-runs", { body, idempotent: true }),
     answerPlan: (id: number, body: PlanResponse) =>
       call<AgentRun>("POST", `/agent-runs/${id}/plan-response`, { body }),
     continue: (id: number, message: string) =>

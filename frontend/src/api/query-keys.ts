@@ -6,6 +6,8 @@ export const queryKeys = {
     list: () => ["projects", "list"] as const,
     detail: (id: number) => ["projects", "detail", id] as const,
     stats: (id: number) => ["projects", "stats", id] as const,
+    /** A project's secrets: names and times, never a value. */
+    secrets: (id: number) => ["projects", "secrets", id] as const,
   },
   agentRuns: {
     all: ["agent-runs"] as const,

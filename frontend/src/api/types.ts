@@ -13,6 +13,9 @@ export type DeploymentSettings = Schemas["DeploymentSettings"];
 export type ValidationSettings = Schemas["ValidationSettings"];
 export type NotificationSettings = Schemas["NotificationSettings"];
 export type AgentSettings = Schemas["AgentSettings"];
+export type ProjectSecret = Schemas["ProjectSecretRead"];
+export type ProjectSecretCreate = Schemas["ProjectSecretCreate"];
+export type ProjectSecretPage = Schemas["Page_ProjectSecretRead_"];
 
 export type AgentRun = Schemas["AgentRunRead"];
 export type AgentRunPage = Schemas["Page_AgentRunRead_"];
@@ -35,7 +38,9 @@ export type EventType = Schemas["EventType"];
 /** What the WebSocket sends: an event, or a live log line (`validation_log`), which has no id. */
 export type LiveEvent = Omit<Event, "id"> & { id: number | null };
 
-export type FieldProblem = Schemas["ValidationError"];
+/** What every error answer carries: `detail` for a person, `errors` naming each field at fault. */
+export type ErrorBody = Schemas["ErrorBody"];
+export type FieldProblem = Schemas["FieldError"];
 
 export type EventQuery = NonNullable<paths["/api/v1/events"]["get"]["parameters"]["query"]>;
 export type AgentRunQuery = NonNullable<paths["/api/v1/agent-runs"]["get"]["parameters"]["query"]>;

@@ -3,11 +3,12 @@ import userEvent from "@testing-library/user-event";
 import { App } from "../app";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
+import { errorBody } from "../testing/samples";
 import { takeTokenFromAddress } from "./token";
 
 describe("signing in", () => {
   it("refuses a token the server does not accept, in words", async () => {
-    fakeApi({ "GET /api/v1/events": { status: 401, body: { detail: "a valid access token is required" } } });
+    fakeApi({ "GET /api/v1/events": { status: 401, body: errorBody("a valid access token is required") } });
     const user = userEvent.setup();
     renderWithCache(<App />, { signedIn: false });
     await user.type(screen.getByLabelText("Access token"), "wrong");

@@ -1,6 +1,6 @@
 // A labelled form field with its error beside it: the label is the accessible name, the error
-// is tied to the input (aria-describedby) and marks it invalid.
-import { useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from "react";
+// is tied to the input (aria-describedby) and marks it invalid. A TextField's ref is its <input>.
+import { forwardRef, useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from "react";
 
 const inputLook =
   "mt-1 block w-full rounded-md border bg-white px-2.5 py-1.5 text-sm shadow-xs focus-visible:outline-2 focus-visible:outline-blue-600 aria-[invalid=true]:border-red-500";
@@ -48,11 +48,15 @@ type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, "id"> & {
   error?: string | undefined;
 };
 
-export function TextField({ label, hint, error, className = "", ...input }: InputProps) {
+export const TextField = forwardRef<HTMLInputElement, InputProps>(function TextField(
+  { label, hint, error, className = "", ...input },
+  ref,
+) {
   return (
     <FieldFrame label={label} hint={hint} error={error}>
       {({ id, describedBy }) => (
         <input
+          ref={ref}
           id={id}
           aria-describedby={describedBy}
           aria-invalid={error ? true : undefined}
@@ -62,7 +66,7 @@ export function TextField({ label, hint, error, className = "", ...input }: Inpu
       )}
     </FieldFrame>
   );
-}
+});
 
 type AreaProps = Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, "id"> & {
   label: string;

@@ -1,7 +1,7 @@
 import { queryKeys } from "../api/query-keys";
 import type { AgentRun, Event, ProjectStats, Validation, ValidationPage } from "../api/types";
 import { makeTestClient } from "../testing/render";
-import { event, run, stats, validation } from "../testing/samples";
+import { event, run, secret, stats, validation } from "../testing/samples";
 import { FEED_LENGTH, applyEvent } from "./apply-event";
 
 describe("applyEvent", () => {
@@ -119,6 +119,30 @@ describe("applyEvent", () => {
         .map((key) => JSON.stringify(key))
         .sort(),
     );
+  });
+
+  it("reads a project's secrets again when one is set or deleted, and nothing else", async () => {
+    for (const news of [
+      event("project_secret_set", { name: "API_TOKEN", created: true }),
+      event("project_secret_set", { name: "API_TOKEN", created: false }),
+      event("project_secret_deleted", { name: "API_TOKEN" }),
+    ]) {
+      const client = makeTestClient();
+      const cached: Array<[readonly unknown[], unknown]> = [
+        [queryKeys.projects.secrets(1), { items: [secret("API_TOKEN")], total: 1 }],
+        [queryKeys.projects.secrets(2), { items: [], total: 0 }],
+        [queryKeys.projects.detail(1), {}],
+        [queryKeys.projects.stats(1), stats()],
+      ];
+      for (const [key, data] of cached) await client.prefetchQuery({ queryKey: key, queryFn: () => data });
+      applyEvent(client, news);
+      const stale = client
+        .getQueryCache()
+        .getAll()
+        .filter((query) => query.isStale())
+        .map((query) => query.queryKey);
+      expect(stale).toEqual([queryKeys.projects.secrets(1)]);
+    }
   });
 
   it("appends live log text only to a log someone is reading", () => {

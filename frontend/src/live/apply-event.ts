@@ -124,8 +124,17 @@ const handlers: Record<EventType, Handler> = {
       void client.invalidateQueries({ queryKey: queryKeys.projects.detail(event.project_id) });
     }
   },
+  project_secret_set: invalidateSecrets,
+  project_secret_deleted: invalidateSecrets,
   validation_log: () => undefined, // live only: handled before, it has no id
 };
+
+function invalidateSecrets(client: QueryClient, event: Event): void {
+  // The event names the secret, never its value: the list is read again.
+  if (event.project_id !== null) {
+    void client.invalidateQueries({ queryKey: queryKeys.projects.secrets(event.project_id) });
+  }
+}
 
 // --- the activity feed and a run's own story -------------------------------------------------
 

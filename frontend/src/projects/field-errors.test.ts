@@ -19,7 +19,16 @@ describe("placeErrors", () => {
     expect(placed.unplaced).toEqual(["deployment_settings.surprise: Extra inputs are not permitted"]);
   });
 
-  it("reads pydantic's 'Value error' as a sentence", () => {
+  it("reads a message as a sentence, with or without pydantic's 'Value error'", () => {
+    expect(readable("must be an https:// URL (or empty)")).toBe("Must be an https:// URL (or empty)");
     expect(readable("Value error, must be an https:// URL (or empty)")).toBe("Must be an https:// URL (or empty)");
+  });
+
+  it("says above the form what names no field of it, such as a header", () => {
+    const placed = placeErrors([problem(["header", "idempotency-key"], "String should have at most 255 characters")], ["name"]);
+    expect(placed).toEqual({
+      byField: {},
+      unplaced: ["header.idempotency-key: String should have at most 255 characters"],
+    });
   });
 });

@@ -1,9 +1,11 @@
-// A 422's problems, placed next to the fields they name (`loc` is FastAPI's path to the value).
+// A 422's `errors`, placed next to the fields they name (`loc` is the API's path to the value:
+// ["body", "deployment_settings", "port"], or ["header", "idempotency-key"]).
 import type { FieldProblem } from "../api/types";
 
 export type PlacedErrors = { byField: Record<string, string>; unplaced: string[] };
 
-/** Pydantic says "Value error, must be …"; people read "Must be …". */
+/** "must be …" reads "Must be …". The server strips pydantic's "Value error, " now; one that
+ * does not is read the same. */
 export function readable(message: string): string {
   const text = message.replace(/^Value error, /, "");
   return text.charAt(0).toUpperCase() + text.slice(1);

@@ -5,6 +5,7 @@ export type Draft = {
   name: string;
   repository: string;
   default_branch: string;
+  /** The scripted agent's recipe: the YAML text itself (the API takes up to 262,144 characters). */
   recipe: string;
   build_command: string;
   deploy_command: string;

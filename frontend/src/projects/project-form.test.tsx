@@ -2,13 +2,15 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
-import { project } from "../testing/samples";
+import { RECIPE, fieldError, invalid, project } from "../testing/samples";
 import { ProjectForm } from "./project-form";
 
 async function fillRequired(user: ReturnType<typeof userEvent.setup>) {
   await user.type(screen.getByLabelText("Name"), "shop");
   await user.type(screen.getByLabelText("Repository"), "/srv/git/shop");
-  await user.type(screen.getByLabelText("Recipe"), "/srv/recipe.yaml");
+  // The recipe is YAML text, many lines of it (pasted: typing would read its brackets as keys).
+  await user.click(screen.getByLabelText("Recipe"));
+  await user.paste(RECIPE);
 }
 
 describe("ProjectForm", () => {
@@ -16,20 +18,13 @@ describe("ProjectForm", () => {
     const server = fakeApi({
       "POST /api/v1/projects": {
         status: 422,
-        body: {
-          detail: [
-            {
-              loc: ["body", "validation_settings", "max_retries"],
-              msg: "Input should be less than or equal to 20",
-              type: "less_than_equal",
-            },
-            {
-              loc: ["body", "deployment_settings", "health_check_url"],
-              msg: "Value error, must be a path on the deployed app, starting with '/' (or empty)",
-              type: "value_error",
-            },
-          ],
-        },
+        body: invalid(
+          fieldError(["body", "validation_settings", "max_retries"], "Input should be less than or equal to 20", "less_than_equal"),
+          fieldError(
+            ["body", "deployment_settings", "health_check_url"],
+            "must be a path on the deployed app, starting with '/' (or empty)",
+          ),
+        ),
       },
     });
     const user = userEvent.setup();
@@ -50,10 +45,31 @@ describe("ProjectForm", () => {
     expect(screen.getByLabelText("Name")).not.toHaveAttribute("aria-invalid");
     expect(server.calls[0]?.body).toMatchObject({
       name: "shop",
-      agent: { provider: "scripted", recipe: "/srv/recipe.yaml" },
+      agent: { provider: "scripted", recipe: RECIPE },
       validation_settings: { max_retries: 50 },
       deployment_settings: { health_check_url: "health" },
     });
+  });
+
+  it("takes the recipe as YAML text in a text area, and shows what the API finds wrong with it", async () => {
+    const server = fakeApi({
+      "POST /api/v1/projects": {
+        status: 422,
+        body: invalid(fieldError(["body", "agent", "recipe"], "turn 2 has none of reply, plan, files or fail")),
+      },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    const recipe = screen.getByLabelText("Recipe");
+    expect(recipe.tagName).toBe("TEXTAREA");
+    expect(recipe).toHaveAccessibleDescription(expect.stringContaining("as YAML (it replays them; it is not an AI)"));
+    await fillRequired(user);
+    expect(recipe).toHaveValue(RECIPE);
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+    await waitFor(() => expect(recipe).toHaveAttribute("aria-invalid", "true"));
+    expect(recipe).toHaveAccessibleDescription(expect.stringContaining("Turn 2 has none of reply, plan, files or fail"));
+    expect(recipe).toHaveFocus();
+    expect(server.calls[0]?.body).toMatchObject({ agent: { provider: "scripted", recipe: RECIPE } });
   });
 
   it("says what is wrong with a number before asking the API", async () => {
@@ -73,6 +89,7 @@ describe("ProjectForm", () => {
     const user = userEvent.setup();
     renderWithCache(<ProjectForm project={project()} />);
     expect(screen.getByLabelText("Deploy command")).toHaveValue("python3 app.py");
+    expect(screen.getByLabelText("Recipe")).toHaveValue(RECIPE);
     expect(screen.getByRole("checkbox", { name: "Health check passes" })).toBeChecked();
     await user.click(screen.getByRole("checkbox", { name: "Tests" }));
     await user.type(screen.getByLabelText("Environment variables"), "APP_MODE=demo");

@@ -118,13 +118,20 @@ export function ProjectForm({ project }: { project?: Project }) {
             <option value="scripted">Scripted agent (not AI)</option>
           </select>
         </div>
-        <TextField
-          label="Recipe"
-          hint="The scripted agent replays the turns of this YAML file."
-          className="font-mono"
-          {...text("recipe")}
-          error={error("agent.recipe") ?? error("agent")}
-        />
+        <div className="sm:col-span-2">
+          <TextArea
+            label="Recipe"
+            hint="The scripted agent's turns, as YAML (it replays them; it is not an AI)."
+            rows={12}
+            wrap="off"
+            spellCheck={false}
+            autoCapitalize="off"
+            autoCorrect="off"
+            className="font-mono"
+            {...text("recipe")}
+            error={error("agent.recipe") ?? error("agent")}
+          />
+        </div>
       </Section>
       <Section title="Deployment">
         <TextField label="Build command" className="font-mono" {...text("build_command")} error={error("deployment_settings.build_command")} />

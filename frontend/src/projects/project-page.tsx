@@ -1,4 +1,4 @@
-// One project: give its agent a goal, follow the run, see its runs, trends and activity.
+// One project: give its agent a goal, follow the run, see its runs, trends, secrets and activity.
 import { Settings } from "lucide-react";
 import { ActivityFeed } from "../activity/activity-feed";
 import { AgentLabel } from "../agent-runs/agent-label";
@@ -12,6 +12,7 @@ import { Panel } from "../controls/panel";
 import { Problem, errorText } from "../controls/problem";
 import { Link } from "../routing/link";
 import { paths } from "../routing/routes";
+import { ProjectSecrets } from "./project-secrets";
 import { useProject, useProjectStats } from "./queries";
 
 export function ProjectPage({ projectId, runId }: { projectId: number; runId: number | null }) {
@@ -57,6 +58,7 @@ export function ProjectPage({ projectId, runId }: { projectId: number; runId: nu
           <Panel title="Trends">
             {stats.data ? <ProjectCharts stats={stats.data} /> : <p className="text-sm text-slate-500">Loading…</p>}
           </Panel>
+          <ProjectSecrets projectId={projectId} />
           <ActivityFeed projectId={projectId} />
         </div>
       </div>

@@ -14,3 +14,7 @@ export function useProject(id: number) {
 export function useProjectStats(id: number) {
   return useQuery({ queryKey: queryKeys.projects.stats(id), queryFn: () => api.projects.stats(id) });
 }
+
+export function useProjectSecrets(id: number) {
+  return useQuery({ queryKey: queryKeys.projects.secrets(id), queryFn: () => api.projects.secrets.list(id) });
+}

@@ -1,7 +1,34 @@
 // API-shaped samples, typed by the generated schema so they cannot drift from it.
-import type { AgentRun, Event, Project, ProjectStats, Step, Validation } from "../api/types";
+import type {
+  AgentRun,
+  ErrorBody,
+  Event,
+  FieldProblem,
+  Project,
+  ProjectSecret,
+  ProjectStats,
+  Step,
+  Validation,
+} from "../api/types";
 
 const TS = "2026-11-26T09:08:38.000000Z";
+
+export const RECIPE = "turns:\n  - plan: |\n      1. Add GET /health\n  - reply: Done.\n";
+
+/** What every error answer of the API carries; `errors` names the fields at fault. */
+export function errorBody(detail: string, errors: FieldProblem[] = []): ErrorBody {
+  return { detail, errors };
+}
+
+export function fieldError(loc: FieldProblem["loc"], msg: string, type = "value_error"): FieldProblem {
+  return { loc, msg, type };
+}
+
+/** A 422 as the API words it: one line, and each field. */
+export function invalid(...errors: FieldProblem[]): ErrorBody {
+  const detail = errors.length === 1 ? "1 value is not valid" : `${errors.length} values are not valid`;
+  return errorBody(detail, errors);
+}
 
 export function project(overrides: Partial<Project> = {}): Project {
   return {
@@ -9,7 +36,7 @@ export function project(overrides: Partial<Project> = {}): Project {
     name: "shop",
     repository: "/srv/git/shop",
     default_branch: "main",
-    agent: { provider: "scripted", recipe: "/srv/recipe.yaml" },
+    agent: { provider: "scripted", recipe: RECIPE },
     deployment_settings: {
       build_command: "",
       deploy_command: "python3 app.py",
@@ -97,4 +124,8 @@ let nextId = 100;
 export function event(type: Event["type"], data: Event["data"], overrides: Partial<Event> = {}): Event {
   nextId += 1;
   return { id: nextId, type, project_id: 1, data, ts: TS, ...overrides };
+}
+
+export function secret(name: string, overrides: Partial<ProjectSecret> = {}): ProjectSecret {
+  return { name, created_at: TS, updated_at: TS, ...overrides };
 }

@@ -5,7 +5,7 @@ import { applyEvent } from "../live/apply-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
 import { event } from "../testing/samples";
-import { StepLog, plainText } from "./step-log";
+import { StepLog, logHtml, plainText } from "./step-log";
 
 const LOG = "[codegenapp] test: $ npm test\n\x1b[32mok\x1b[0m 3 tests <b>passed</b>\n";
 
@@ -18,8 +18,14 @@ describe("StepLog", () => {
     expect(output).toHaveTextContent("ok 3 tests <b>passed</b>");
     expect(output.querySelector("b")).toBeNull();
     const green = [...output.querySelectorAll("span")].find((span) => span.textContent === "ok");
-    expect(green?.getAttribute("style")).toMatch(/color:rgb\(0,\s*187,\s*0\)/);
+    expect(green?.style.color).toBe("rgb(0, 187, 0)");
     expect(server.calls[0]?.auth).toBe("Bearer test-token");
+  });
+
+  it("sets colours through the DOM: the Content-Security-Policy refuses style attributes in HTML", () => {
+    const html = logHtml("\x1b[1;31mfailed\x1b[0m \x1b[38;2;10;20;30mtruecolor\x1b[0m \" style=\"x\" <span style=\"y\">");
+    expect(html).not.toMatch(/<[^>]*\sstyle=/);
+    expect(html).toContain("&lt;span style=");
   });
 
   it("grows with live lines for the running step", async () => {

@@ -15,10 +15,25 @@ export function plainText(log: string): string {
   return log.replace(ANSI, "");
 }
 
+/** The log as HTML, its text escaped. The server's Content-Security-Policy (`style-src 'self'`)
+ * refuses `style` attributes in HTML, so ansi_up's colours travel as `data-ansi-style` and
+ * `applyAnsiStyles` sets them through the DOM's style properties, which the policy allows. */
 export function logHtml(log: string): string {
   const converter = new AnsiUp();
   converter.url_allowlist = {}; // A log is the project's output: it makes no links.
-  return converter.ansi_to_html(log);
+  // ansi_up escapes the log's own text, so every `<span style="` in its output is its own.
+  return converter.ansi_to_html(log).replaceAll('<span style="', '<span data-ansi-style="');
+}
+
+/** Gives each span of `logHtml` its colours: declarations ansi_up wrote ("color:rgb(0,187,0)",
+ * "font-weight:bold"), never text from the log. */
+export function applyAnsiStyles(root: HTMLElement): void {
+  for (const span of root.querySelectorAll<HTMLElement>("span[data-ansi-style]")) {
+    for (const declaration of (span.dataset.ansiStyle ?? "").split(";")) {
+      const cut = declaration.indexOf(":");
+      if (cut > 0) span.style.setProperty(declaration.slice(0, cut).trim(), declaration.slice(cut + 1).trim());
+    }
+  }
 }
 
 type Props = { validationId: number; step: StepName; live: boolean; exists: boolean };
@@ -30,6 +45,10 @@ export function StepLog({ validationId, step, live, exists }: Props) {
   const view = useRef<HTMLPreElement>(null);
   const [following, setFollowing] = useState(true);
   const [copied, setCopied] = useState<string | null>(null);
+
+  useLayoutEffect(() => {
+    if (view.current) applyAnsiStyles(view.current);
+  }, [html]);
 
   useLayoutEffect(() => {
     const pre = view.current;
