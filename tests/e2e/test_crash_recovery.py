@@ -13,8 +13,8 @@ import httpx
 import pytest
 import websockets
 from tests.conftest import TEST_TOKEN, free_port
-from tests.e2e.processes import codegenapp
-from tests.support.projects import APP, git, make_repository, merges_on, write_recipe
+from tests.support.processes import codegenapp
+from tests.support.projects import APP, git, make_repository, merges_on, recipe_text
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 def _server(home: Path, port: int) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
     env = {
         "CODEGENAPP_HOME": str(home),
+        "CODEGENAPP_REPOSITORY_ROOTS": str(home.parent),
         "CODEGENAPP_ADMIN_TOKEN": TEST_TOKEN,
         "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_RUN_QUEUE_POLLING_INTERVAL_SEC": "0.02",
@@ -46,21 +47,33 @@ async def _events_until(url: str, since: int, stop: str) -> list[dict[str, objec
                 return received
 
 
+async def _log_once_it_shows(api: str, validation_id: object, text: str) -> str:
+    """The deploy step's stored log, as soon as it holds `text`."""
+    headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
+    async with httpx.AsyncClient(base_url=api, headers=headers) as client:
+        for _ in range(400):
+            log = await client.get(f"/api/v1/validations/{validation_id}/steps/deploy/log")
+            if text in log.text:
+                return log.text
+            await asyncio.sleep(0.01)  # polling a real process from outside: no event to await
+    raise AssertionError(f"the deploy log never showed {text!r}")
+
+
 async def test_a_server_killed_mid_validation_finishes_the_flow_after_a_restart(
     tmp_path: Path,
 ) -> None:
     home, port = tmp_path / "home", free_port()
     api, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
-    marker = tmp_path / "build-started"
-    recipe = write_recipe(tmp_path / "recipe.yaml", [{"files": {"NOTES.md": "hello\n"}}])
+    recipe = recipe_text([{"files": {"NOTES.md": "hello\n"}}])
     project = {
         "name": "crash",
         "repository": str(repo),
-        "agent": {"recipe": str(recipe)},
+        "agent": {"recipe": recipe},
         # The build takes long enough for the kill to land inside it.
         "deployment_settings": {
-            "build_command": "sleep 4",
+            # Arithmetic, so that the markers are in the output but not in the echoed command.
+            "build_command": "echo started-$((40+2)); sleep 4; echo finished-$((40+2))",
             "deploy_command": "python3 app.py",
             "health_check_url": "/health",
             "port": 9100,
@@ -78,19 +91,25 @@ async def test_a_server_killed_mid_validation_finishes_the_flow_after_a_restart(
                 )
             ).json()
         before = await _events_until(ws_url, 0, "validation_progress:deploy:running")
+        validation_id = before[-1]["data"]["validation_id"]
+        log_at_kill = await _log_once_it_shows(api, validation_id, "started-42")
         os.killpg(first.pid, signal.SIGKILL)
         await first.wait()
-    assert not marker.exists()
+    assert "finished-42" not in log_at_kill, "the kill did not land inside the build"
 
     async with _server(home, port):
         after = await _events_until(ws_url, 0, "agent_run_completed")
         async with httpx.AsyncClient(base_url=api, headers=headers) as client:
             final = (await client.get(f"/api/v1/agent-runs/{run['id']}")).json()
+            log_after = (
+                await client.get(f"/api/v1/validations/{validation_id}/steps/deploy/log")
+            ).text
             validations = (
                 await client.get("/api/v1/validations", params={"agent_run_id": run["id"]})
             ).json()
 
     assert final["status"] == "completed", final
+    assert "finished-42" in log_after, "the restarted attempt did not build again"
     assert final["pull_request"]["merged"] is True
     assert len(merges_on(repo)) == 1
     assert git(repo, "rev-parse", "main^2") == final["pull_request"]["head_sha"]
