@@ -116,6 +116,11 @@ async ({ path, body, token, marks }) => {
 """
 
 
+VIEWPORT = {"width": 1280, "height": 900}
+# The timing probes are polled by Playwright through eval, which the server's CSP refuses
+# (rightly); the dashboard's own code runs the same either way (tests/e2e check it with CSP).
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -130,6 +135,7 @@ def server(home: Path) -> Iterator[str]:
         "CODEGENAPP_HOME": str(home),
         "CODEGENAPP_ADMIN_TOKEN": TOKEN,
         "CODEGENAPP_LOG_LEVEL": "WARNING",
+        "CODEGENAPP_REPOSITORY_ROOTS": str(home.parent),  # the bench's repositories
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "codegenapp.cli", "serve", "--port", str(port)],
@@ -177,7 +183,7 @@ def project_body(work: Path, name: str) -> dict[str, object]:
 def first_render(browser: Browser, url: str, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
         context.add_init_script(f"localStorage.setItem('codegenapp.token', {json.dumps(TOKEN)})")
         context.add_init_script(FIRST_RENDER_PROBE)
         page = context.new_page()
@@ -189,7 +195,7 @@ def first_render(browser: Browser, url: str, runs: int) -> list[float]:
 
 
 def live_page(browser: Browser, url: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     context.add_init_script(f"localStorage.setItem('codegenapp.token', {json.dumps(TOKEN)})")
     page = context.new_page()
     page.goto(url)
@@ -333,7 +339,9 @@ def main() -> None:
         with server(work / "home") as url, sync_playwright() as playwright:
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
                 for index in range(SEEDED_PROJECTS):
-                    api.post("/api/v1/projects", json=project_body(work, f"seed-{index}"))
+                    api.post(
+                        "/api/v1/projects", json=project_body(work, f"seed-{index}")
+                    ).raise_for_status()
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             about = machine(browser.version)
             first_render(browser, url, 2)  # warm the server's caches and the browser process
