@@ -44,8 +44,8 @@ def _app_routes(app: FastAPI) -> list[tuple[str, BaseRoute]]:
 
 
 @pytest.fixture
-async def docs_server(make_settings: SettingsFactory) -> Server:
-    async for server in serve(make_settings(api_docs=True)):
+async def docs_server(make_settings: SettingsFactory, database_url: str | None) -> Server:
+    async for server in serve(make_settings(api_docs=True, database_url=database_url)):
         yield server  # type: ignore[misc]
 
 

@@ -97,7 +97,9 @@ async def _seed(api: str, ws_url: str, repo: Path) -> dict[str, list[int]]:
     }
 
 
-async def test_schemathesis_finds_no_error_on_any_operation(tmp_path: Path) -> None:
+async def test_schemathesis_finds_no_error_on_any_operation(
+    tmp_path: Path, database_url: str | None
+) -> None:
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
     port = free_port()
     api, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
@@ -108,6 +110,7 @@ async def test_schemathesis_finds_no_error_on_any_operation(tmp_path: Path) -> N
         "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_RUN_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_AGENT_POLL_INTERVAL_SEC": "0.02",
+        **({"DATABASE_URL": database_url} if database_url else {}),
     }
     async with codegenapp("serve", "--port", str(port), env=env, ready="Ready on") as server:
         ids = await _seed(api, ws_url, repo)
