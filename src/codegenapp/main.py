@@ -74,6 +74,7 @@ async def preflight(settings: Settings) -> None:
     `DependencyUnavailable` with one clear sentence. Run before serving, so that a wrong URL
     is reported as such rather than as a start-up traceback."""
     prepare_home(settings)
+    load_secret_key(settings)
     try:
         await migrate.upgrade(settings.app_database_url)
     except (OSError, DBAPIError) as error:
@@ -131,25 +132,29 @@ def prepare_home(settings: Settings) -> None:
 
 def load_secret_key(settings: Settings) -> bytes:
     """CODEGENAPP_SECRET_KEY, or the key generated once into the home (0600). Every server
-    and worker that shares a database must use the same key: set the variable for those."""
-    if settings.secret_key is not None:
-        key = settings.secret_key.get_secret_value().encode()
-        try:
-            SecretBox(key)
-        except ValueError:
-            raise DependencyUnavailable(
-                "CODEGENAPP_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes; "
-                "make one with: python3 -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')"
-            ) from None
-        return key
+    and worker that shares a database must use the same key: set the variable for those.
+    Raise `DependencyUnavailable`, in one sentence, for a key that cannot be used."""
     path = settings.home / SECRET_KEY_FILE
+    if settings.secret_key is not None:
+        key, source = settings.secret_key.get_secret_value().encode(), "CODEGENAPP_SECRET_KEY"
+    else:
+        try:
+            key, source = read_regular_file(path, limit=1024).strip(), str(path)
+        except FileNotFoundError:
+            key = SecretBox.new_key()
+            write_private(path, key + b"\n")
+            return key
+        except OSError as error:
+            raise DependencyUnavailable(f"cannot read the secret key {path}: {error}") from None
     try:
-        return read_regular_file(path, limit=1024).strip()
-    except FileNotFoundError:
-        key = SecretBox.new_key()
-        write_private(path, key + b"\n")
-        return key
+        SecretBox(key)
+    except ValueError:
+        raise DependencyUnavailable(
+            f"{source} is not a Fernet key (32 url-safe base64-encoded bytes; make one with: "
+            "python3 -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        ) from None
+    return key
 
 
 async def open_runtime(settings: Settings) -> Runtime:

@@ -72,6 +72,18 @@ def test_an_unreachable_database_or_redis_is_one_line_and_exit_code_1(
     assert "hunter22" not in result.stderr
 
 
+def test_a_secret_key_that_is_no_fernet_key_is_one_line_and_exit_code_1(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "secret-key").write_text("not a key\n")
+    for env, names in (({}, str(home / "secret-key")), ({"CODEGENAPP_SECRET_KEY": "x"}, "")):
+        result = _cli("serve", home=home, env=env)
+        assert result.returncode == 1, result
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "is not a Fernet key" in result.stderr
+        assert (names or "CODEGENAPP_SECRET_KEY") in result.stderr
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = _cli("db", "upgrade", home=tmp_path / "home")
     assert result.returncode == 0, result.stderr

@@ -325,3 +325,37 @@ async def test_api_docs_when_turned_on_need_the_token_and_load_nothing_from_else
             assert "http" not in page.text.replace("http-equiv", "")  # no CDN, no other host
             for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "codegenapp-docs.js"):
                 assert (await anonymous.get(f"/docs/assets/{asset}")).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["\\ud800", "\\u0000"])
+async def test_a_secret_with_a_surrogate_or_nul_is_a_422_and_nothing_is_stored(
+    client: httpx.AsyncClient, tmp_path: Path, bad: str
+) -> None:
+    project = (await client.post("/api/v1/projects", json=_body(tmp_path))).json()["id"]
+    url = f"/api/v1/projects/{project}/secrets"
+    for field, raw in (
+        ("name", f'{{"name": "KE{bad}Y", "value": "long enough"}}'),
+        ("value", f'{{"name": "KEY", "value": "long {bad} enough"}}'),
+    ):
+        response = await client.post(url, content=raw, headers={"Content-Type": "application/json"})
+        assert field in _refusal(response)[1], (field, response.text)
+    assert (await client.get(url)).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "parameter"),
+    [
+        ("GET", f"/api/v1/projects/{BIG}/secrets", "project_id"),
+        ("POST", f"/api/v1/projects/{MAX_ID + 1}/secrets", "project_id"),
+        ("DELETE", "/api/v1/projects/1/secrets/NOT%20A%20NAME", "name"),
+        ("DELETE", "/api/v1/projects/1/secrets/A%00B", "name"),
+        ("DELETE", "/api/v1/projects/1/secrets/" + "A" * 129, "name"),
+        ("DELETE", f"/api/v1/projects/{BIG}/secrets/KEY", "project_id"),
+    ],
+)
+async def test_a_bad_id_or_name_on_the_secrets_routes_is_a_422_naming_it(
+    client: httpx.AsyncClient, method: str, path: str, parameter: str
+) -> None:
+    body = {"name": "KEY", "value": "long enough"} if method == "POST" else None
+    _, fields = _refusal(await client.request(method, path, json=body))
+    assert parameter in fields, fields

@@ -58,7 +58,9 @@ def bearer_token(scope: Scope) -> str | None:
     authorization = _header(scope, b"authorization")
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
-        return token.strip() or None if scheme.lower() == "bearer" else None
+        if scheme.lower() != "bearer":
+            return None
+        return token.strip() or None
     if scope["path"] in TOKEN_IN_QUERY:
         query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
         return next(iter(query.get("token", [])), None)

@@ -83,7 +83,7 @@ async def close_on_error(validation_id: int, reason: str) -> None:
 def _masker(plain: Mapping[str, str], secrets: Mapping[str, str]) -> Masker:
     """Built once per attempt: our own credentials, the project's secrets, and any plain
     variable whose name says it is a credential."""
-    return Masker.for_environment(plain, extra=(*current().host_secrets, *secrets.values()))
+    return Masker.for_environment(plain, extra=current().secrets(secrets.values()))
 
 
 @DBOS.step(name="validation.attempt", preemptible=True)
