@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/dashboard.py
 	$(PY) bench/masking.py
 	$(PY) bench/abuse.py
+	$(PY) bench/snapshot.py
 
 clean:
 	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \

@@ -3,7 +3,9 @@
 import asyncio
 import json
 import os
+import shutil
 import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from codegenapp.drivers import git as git_runner
 from codegenapp.drivers.forge import ChangeState, CommitState, Forge
 from codegenapp.drivers.forge.local_git import LocalGitForge
+from codegenapp.drivers.forge.mirror import Mirror
 from codegenapp.errors import ForgeError, MergeRefused, RepositoryInvalid
 
 GIT_ENV = {
@@ -70,7 +73,7 @@ def commit_count(repo: Path, ref: str) -> int:
 
 @pytest.fixture
 def forge(tmp_path: Path) -> LocalGitForge:
-    return LocalGitForge([tmp_path])
+    return LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
 
 
 @pytest.fixture
@@ -86,7 +89,8 @@ async def open_pr(forge: LocalGitForge, repo: Path, branch: str = "feature") -> 
 
 
 def test_the_local_git_forge_is_a_forge(tmp_path: Path) -> None:
-    forge: Forge = LocalGitForge([tmp_path])  # mypy checks the Protocol here
+    # mypy checks the Protocol here
+    forge: Forge = LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
 
     assert forge.name == "local_git"
 
@@ -147,7 +151,7 @@ async def test_a_missing_branch_is_named_without_listing_the_branches_there_are(
 async def test_a_path_outside_the_roots_gets_one_answer_whether_it_exists_or_not(
     repo: Path, tmp_path: Path
 ) -> None:
-    confined = LocalGitForge([tmp_path / "allowed"])
+    confined = LocalGitForge([tmp_path / "allowed"], mirror_dir=tmp_path / "mirrors")
     answers = []
     for path in (repo, tmp_path / "nowhere", Path("/etc/shadow"), Path("/dev/zero")):
         with pytest.raises(RepositoryInvalid) as caught:
@@ -169,7 +173,7 @@ async def test_a_link_or_gitdir_file_that_leads_outside_the_roots_is_refused(
     (allowed / "link").symlink_to(repo)
     (allowed / "worktree").mkdir()
     (allowed / "worktree" / ".git").write_text(f"gitdir: {repo / '.git'}\n")
-    confined = LocalGitForge([allowed])
+    confined = LocalGitForge([allowed], mirror_dir=tmp_path / "mirrors")
 
     for path in (allowed / "link", allowed / "worktree"):
         with pytest.raises(RepositoryInvalid, match="under one of the server's repository roots"):
@@ -519,6 +523,178 @@ async def test_a_snapshot_refuses_an_existing_destination(
 
     with pytest.raises(ForgeError, match="already exists"):
         await forge.fetch_snapshot(str(repo), tip(repo, "main"), dest)
+
+
+# --- snapshots through the mirror ---------------------------------------------------------
+
+
+def mirror_of(repo: Path, tmp_path: Path) -> Mirror:
+    """The mirror the `forge` fixture keeps for `repo`."""
+    return Mirror.of(tmp_path / "mirrors", f"file://{repo.resolve()}")
+
+
+def record_transfers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the git commands that bring objects into a mirror, in order."""
+    transfers: list[str] = []
+    real_run = git_runner.run
+
+    async def recording_run(argv: Sequence[str], **options: object) -> git_runner.GitResult:
+        transfers.extend(verb for verb in ("clone", "fetch") if verb in argv)
+        return await real_run(argv, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git_runner, "run", recording_run)
+    return transfers
+
+
+async def test_the_mirror_is_cloned_once_and_fetched_again_only_for_a_commit_it_lacks(
+    forge: LocalGitForge, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = commit_on(repo, "feature", {"a.txt": "one\n"})
+    newer = commit_on(repo, "feature", {"a.txt": "two\n"})
+    transfers = record_transfers(monkeypatch)
+
+    await forge.fetch_snapshot(str(repo), newer, tmp_path / "first")
+    assert transfers == ["clone"]
+    await forge.fetch_snapshot(str(repo), newer, tmp_path / "same-commit")
+    await forge.fetch_snapshot(str(repo), older, tmp_path / "older-commit")
+    assert transfers == ["clone"]
+
+    newest = commit_on(repo, "feature", {"a.txt": "three\n"})
+    await forge.fetch_snapshot(str(repo), newest, tmp_path / "new-commit")
+    await forge.fetch_snapshot(str(repo), newest, tmp_path / "new-commit-again")
+    assert transfers == ["clone", "fetch"]
+
+
+async def test_a_commit_made_after_the_mirror_is_found_by_a_refresh(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    await forge.fetch_snapshot(str(repo), tip(repo, "main"), tmp_path / "before")
+    later = commit_on(repo, "feature", {"a.txt": "later\n"})
+
+    await forge.fetch_snapshot(str(repo), later, tmp_path / "after")
+
+    assert git(tmp_path / "after", "rev-parse", "HEAD") == later
+    assert (tmp_path / "after" / "a.txt").read_text() == "later\n"
+    assert git(mirror_of(repo, tmp_path).path, "rev-parse", "refs/heads/feature") == later
+
+
+async def test_a_commit_no_branch_reaches_is_fetched_by_its_id(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    await forge.fetch_snapshot(str(repo), tip(repo, "main"), tmp_path / "before")
+    tree = git(repo, "rev-parse", "main^{tree}")
+    unreachable = git(repo, "commit-tree", tree, "-p", "main", "-m", "on no branch")
+
+    await forge.fetch_snapshot(str(repo), unreachable, tmp_path / "unreachable")
+
+    assert git(tmp_path / "unreachable", "rev-parse", "HEAD") == unreachable
+
+
+async def test_a_snapshot_needs_neither_the_mirror_nor_the_repository_once_moved(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    sha = commit_on(repo, "feature", {"src/a.txt": "a\n"})
+    await forge.fetch_snapshot(str(repo), sha, tmp_path / "snapshot")
+    moved = tmp_path / "sandbox" / "workspace"
+    moved.parent.mkdir()
+    (tmp_path / "snapshot").rename(moved)
+    shutil.rmtree(tmp_path / "mirrors")
+    repo.rename(tmp_path / "gone")
+
+    assert git(moved, "rev-parse", "HEAD") == sha
+    assert git(moved, "status", "--porcelain") == ""
+    assert git(moved, "log", "--format=%H") == sha
+    git(moved, "fsck", "--full", "--no-dangling")
+    assert (moved / "src/a.txt").read_text() == "a\n"
+    mentions = [
+        path
+        for path in (moved / ".git").rglob("*")
+        if path.is_file() and str(tmp_path).encode() in path.read_bytes()
+    ]
+    assert mentions == []
+
+
+def modification_times(root: Path) -> dict[str, int]:
+    return {str(path): path.stat().st_mtime_ns for path in [root, *root.rglob("*")]}
+
+
+async def test_a_snapshot_of_a_mirrored_commit_writes_nothing_into_the_mirror(
+    forge: LocalGitForge, repo: Path, tmp_path: Path
+) -> None:
+    # Work areas may sit on another file system (git cannot rename a temporary file from the
+    # mirror into them), and many workers read one mirror at once.
+    sha = tip(repo, "main")
+    await forge.fetch_snapshot(str(repo), sha, tmp_path / "first")
+    mirror = mirror_of(repo, tmp_path)
+    before = modification_times(mirror.path)
+
+    await forge.fetch_snapshot(str(repo), sha, tmp_path / "second")
+
+    assert modification_times(mirror.path) == before
+
+
+async def test_two_snapshots_at_once_share_one_new_mirror(
+    forge: LocalGitForge, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feature = commit_on(repo, "feature", {"a.txt": "a\n"})
+    main = tip(repo, "main")
+    transfers = record_transfers(monkeypatch)
+
+    await asyncio.gather(
+        forge.fetch_snapshot(str(repo), feature, tmp_path / "one"),
+        forge.fetch_snapshot(str(repo), main, tmp_path / "two"),
+    )
+
+    assert git(tmp_path / "one", "rev-parse", "HEAD") == feature
+    assert git(tmp_path / "two", "rev-parse", "HEAD") == main
+    assert transfers == ["clone"]
+
+
+async def test_a_commit_the_repository_lacks_is_a_forge_error_from_the_mirror_too(
+    repo: Path, tmp_path: Path
+) -> None:
+    mirror = mirror_of(repo, tmp_path)
+    missing = "1" * 40
+
+    with pytest.raises(ForgeError, match=f"commit {missing} does not exist in file://{repo}"):
+        await mirror.snapshot(missing, tmp_path / "snapshot")
+
+    assert not (tmp_path / "snapshot").exists()
+    assert git(mirror.path, "rev-parse", "--is-bare-repository") == "true"
+
+
+def leave_garbage(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.path.mkdir(parents=True)
+    (mirror.path / "HEAD").write_text("not a ref\n")
+
+
+def leave_an_interrupted_clone(mirror: Mirror, tmp_path: Path) -> None:
+    (mirror.partial / "objects" / "pack").mkdir(parents=True)
+    (mirror.partial / "objects" / "pack" / "tmp_pack_cut_short").write_bytes(b"PACK\0\0")
+
+
+def leave_a_mirror_of_another_repository(mirror: Mirror, tmp_path: Path) -> None:
+    other = make_repo(tmp_path / "other")
+    mirror.path.parent.mkdir(parents=True)
+    git(tmp_path, "clone", "--quiet", "--mirror", f"file://{other}", str(mirror.path))
+
+
+@pytest.mark.parametrize(
+    "leftover", [leave_garbage, leave_an_interrupted_clone, leave_a_mirror_of_another_repository]
+)
+async def test_a_mirror_that_is_not_whole_is_rebuilt(
+    forge: LocalGitForge, repo: Path, tmp_path: Path, leftover: Callable[[Mirror, Path], None]
+) -> None:
+    mirror = mirror_of(repo, tmp_path)
+    leftover(mirror, tmp_path)
+    sha = commit_on(repo, "feature", {"a.txt": "a\n"})
+
+    await forge.fetch_snapshot(str(repo), sha, tmp_path / "snapshot")
+
+    assert git(tmp_path / "snapshot", "rev-parse", "HEAD") == sha
+    assert git(mirror.path, "config", "remote.origin.url") == f"file://{repo.resolve()}"
+    assert git(mirror.path, "rev-parse", "refs/heads/feature") == sha
+    assert not mirror.partial.exists()
 
 
 # --- the git runner -----------------------------------------------------------------------

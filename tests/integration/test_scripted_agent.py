@@ -64,7 +64,7 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def forge(tmp_path: Path) -> LocalGitForge:
-    return LocalGitForge([tmp_path])
+    return LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def task_for(repo: Path, recipe: str, goal: str = "Add a health endpoint\n\nPlea
 
 def test_the_scripted_agent_is_an_agent_and_says_it_is_no_ai(tmp_path: Path) -> None:
     agent: Agent = ScriptedAgent(
-        tmp_path, LocalGitForge([tmp_path])
+        tmp_path, LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
     )  # mypy checks the Protocol here
 
     assert (agent.name, agent.is_ai) == ("scripted", False)
@@ -363,7 +363,9 @@ async def test_a_files_turn_replayed_after_a_crash_makes_no_second_commit(
         await crashing.start(task, request_id="s")
     pushed = git(repo, "rev-parse", "refs/heads/codegen/run-7")
 
-    restarted = ScriptedAgent(tmp_path / "agent-state", LocalGitForge([tmp_path]))
+    restarted = ScriptedAgent(
+        tmp_path / "agent-state", LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
+    )
     job = await restarted.start(task, request_id="s")
     state = await restarted.poll(job)
 

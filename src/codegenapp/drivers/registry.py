@@ -39,7 +39,9 @@ class Registry:
     """Which implementation serves a project. Built once per process, in `main.py`."""
 
     def __init__(self, settings: Settings) -> None:
-        self._local_git = LocalGitForge(settings.allowed_repository_roots)
+        self._local_git = LocalGitForge(
+            settings.allowed_repository_roots, mirror_dir=settings.state_dir / "mirrors"
+        )
         self._sandbox = make_sandbox(settings)
         self._scripted = ScriptedAgent(
             state_dir=settings.state_dir / "agents" / "scripted", forge=self._local_git

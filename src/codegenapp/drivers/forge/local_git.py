@@ -19,6 +19,7 @@ from codegenapp.drivers.forge.local_pulls import (
     StoredStatus,
     now,
 )
+from codegenapp.drivers.forge.mirror import Mirror
 from codegenapp.errors import ForgeError, MergeRefused, RepositoryInvalid
 
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -157,9 +158,11 @@ class LocalGitForge:
 
     name = "local_git"
 
-    def __init__(self, roots: Sequence[Path]) -> None:
-        """`roots`: the only directories whose repositories this forge opens."""
+    def __init__(self, roots: Sequence[Path], *, mirror_dir: Path) -> None:
+        """`roots`: the only directories whose repositories this forge opens. `mirror_dir`:
+        where the bare mirrors that snapshots are taken from live (see `forge.mirror`)."""
         self._roots = tuple(root.resolve() for root in roots)
+        self._mirror_dir = mirror_dir
 
     async def _open(self, repository: str) -> _Repository:
         return await _open(repository, self._roots)
@@ -176,8 +179,11 @@ class LocalGitForge:
         await _require_commit(repo, sha)
         if await asyncio.to_thread(dest.exists):
             raise ForgeError(f"snapshot destination {dest} already exists")
+        # A file:// URL makes git copy the objects into the mirror instead of hard-linking the
+        # user's files into our state; snapshots name neither the mirror nor the repository.
+        source = Mirror.of(self._mirror_dir, f"file://{repo.path}")
         try:
-            await _fetch_into(repo, sha, dest)
+            await source.snapshot(sha, dest)
         except BaseException:
             await asyncio.to_thread(shutil.rmtree, dest, ignore_errors=True)
             raise
@@ -280,21 +286,6 @@ def _merged_before(record: PullRecord, expected_head_sha: str) -> MergeResult:
             f"not at the expected head {expected_head_sha}"
         )
     return MergeResult(record.number, expected_head_sha, record.merge_sha, already_merged=True)
-
-
-async def _fetch_into(repo: _Repository, sha: str, dest: Path) -> None:
-    """A fresh repository holding only `sha`. Fetching over file:// copies the objects rather
-    than hard-linking them, and fetching by URL leaves no remote pointing at the user's
-    repository; FETCH_HEAD, which names it, is removed too."""
-    await git.run(["init", "--quiet", "--template=", str(dest)])
-    await git.run(
-        ["fetch", "--quiet", "--depth=1", "--no-tags", f"file://{repo.path}", sha], cwd=dest
-    )
-    await git.run(
-        ["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", "FETCH_HEAD"],
-        cwd=dest,
-    )
-    (dest / ".git" / "FETCH_HEAD").unlink(missing_ok=True)
 
 
 async def _pulls_containing(repo: _Repository, sha: str) -> list[PullRecord]:
