@@ -6,6 +6,7 @@ set -euo pipefail
 need_pkgs=()
 command -v bwrap >/dev/null || need_pkgs+=(bubblewrap)
 command -v git >/dev/null || need_pkgs+=(git)
+command -v tinyproxy >/dev/null || need_pkgs+=(tinyproxy-bin)  # sandbox egress (ADR 0009); no service
 command -v pg_ctlcluster >/dev/null || need_pkgs+=(postgresql)
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
 [[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)  # the dashboard's browser tests and bench
