@@ -29,6 +29,7 @@ lint: setup
 	cd frontend && node_modules/.bin/tsc --noEmit
 
 test: lint
+	@scripts/setup-docker.sh  # the Docker sandbox suite starts its own dockerd (TESTING.md)
 	cd frontend && node_modules/.bin/vitest run
 	CI=$${CI:-} $(VENV)/bin/pytest
 

@@ -13,6 +13,9 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from tests.support.docker_daemon import DockerDaemon, docker_daemon
+from tests.support.images import TestImages, ensure_test_images
+from tests.support.sandboxes import Docker, remove_docker_namespace
 
 from codegenapp.flows.runtime import Runtime
 from codegenapp.main import create_app, running
@@ -147,3 +150,25 @@ async def server_on_both_databases(
 ) -> AsyncIterator[Server]:
     async for running_server in serve(make_settings(database_url=database_url)):
         yield running_server
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[DockerDaemon]:
+    """The machine's private test Docker daemon, for the whole session (started if no other
+    session runs it); what this session's docker sandboxes left is removed at the end."""
+    with docker_daemon() as daemon:
+        try:
+            yield daemon
+        finally:
+            remove_docker_namespace(daemon.host)
+
+
+@pytest.fixture(scope="session")
+def docker_images(docker_engine: DockerDaemon) -> TestImages:
+    """The test images (tests/images/), built or taken from the cache, in the daemon."""
+    return ensure_test_images(docker_engine.host)
+
+
+@pytest.fixture
+def docker(docker_engine: DockerDaemon, docker_images: TestImages) -> Docker:
+    return Docker(docker_engine, docker_images)

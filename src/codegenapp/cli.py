@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from typer.exceptions import TyperException
 
 from codegenapp import demo as demo_flow
-from codegenapp.settings import Settings
+from codegenapp.settings import Settings, redacted
 
 if TYPE_CHECKING:
+    from codegenapp.doctor import Finding
     from codegenapp.flows.runtime import Runtime
 
 app = typer.Typer(
@@ -197,18 +198,65 @@ async def _follow_demo(runtime: "Runtime", settings: Settings, run_id: int) -> N
     )
 
 
+@app.command()
+def doctor(
+    isolation: Annotated[
+        bool,
+        typer.Option(
+            "--isolation",
+            help="Also attack each isolating sandbox with the isolation checklist "
+            "(exit 1 if any probe escapes).",
+        ),
+    ] = False,
+    docker_image: Annotated[
+        str | None,
+        typer.Option(help="The image the checklist runs in Docker (it needs sh and python3)."),
+    ] = None,
+) -> None:
+    """Say which sandboxes, browsers and services this machine can use, and why not."""
+    from codegenapp.doctor import machine_report
+
+    settings = _settings()
+    findings = asyncio.run(machine_report(settings))
+    for finding in findings:
+        print(finding.line())
+    if isolation and not asyncio.run(_check_isolation(settings, findings, docker_image)):
+        raise Failed("a sandbox let a probe escape (see the lines marked ESCAPED)")
+
+
+async def _check_isolation(
+    settings: Settings, findings: "list[Finding]", docker_image: str | None
+) -> bool:
+    """Run the checklist against each usable isolating sandbox, in a home of its own; print
+    one line per probe; True if every probe was contained."""
+    import tempfile
+
+    from codegenapp.doctor.checklist import run_checklist
+
+    usable = {finding.part for finding in findings if finding.usable}
+    contained = True
+    for kind in ("bubblewrap", "docker"):
+        if kind not in usable:
+            print(f"{kind:<11} not checked: not usable here")
+            continue
+        if kind == "docker" and not docker_image:
+            print(f"{kind:<11} not checked: give --docker-image (one with sh and python3)")
+            continue
+        with tempfile.TemporaryDirectory(prefix="codegenapp-doctor-") as home:
+            scratch = settings.model_copy(update={"home": Path(home)})
+            for probe in await run_checklist(scratch, kind, image=docker_image or ""):
+                print(probe.line(kind), flush=True)
+                contained = contained and probe.contained
+    print("process     not checked: it isolates nothing (NOT ISOLATED), by design")
+    return contained
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema (the server also does this when it starts)."""
     settings = _settings()
     _reachable(settings)
-    print(f"database is up to date: {_redacted(settings.app_database_url)}")
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    print(f"database is up to date: {redacted(settings.app_database_url)}")
 
 
 # --- the client commands: they talk to a running server -------------------------------------

@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,7 +51,7 @@ from codegenapp.flows import reconcile
 from codegenapp.flows.actions import RUN_QUEUE
 from codegenapp.flows.runtime import Runtime, bind
 from codegenapp.flows.validation import QUEUE as VALIDATION_QUEUE
-from codegenapp.settings import Settings
+from codegenapp.settings import Settings, redacted
 
 log = logging.getLogger(__name__)
 TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
@@ -79,7 +80,7 @@ async def preflight(settings: Settings) -> None:
         await migrate.upgrade(settings.app_database_url)
     except (OSError, DBAPIError) as error:
         raise DependencyUnavailable(
-            f"cannot use the database {_redacted(settings.app_database_url)}: {_reason(error)}"
+            f"cannot use the database {redacted(settings.app_database_url)}: {_reason(error)}"
         ) from error
     if settings.redis_url:
         client = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
@@ -87,15 +88,10 @@ async def preflight(settings: Settings) -> None:
             await client.ping()
         except (OSError, RedisError) as error:
             raise DependencyUnavailable(
-                f"cannot reach Redis at {_redacted(settings.redis_url)}: {_reason(error)}"
+                f"cannot reach Redis at {redacted(settings.redis_url)}: {_reason(error)}"
             ) from error
         finally:
             await client.aclose()
-
-
-def _redacted(url: str) -> str:
-    password = urlsplit(url).password
-    return url.replace(f":{password}@", ":***@") if password else url
 
 
 def _reason(error: BaseException) -> str:
@@ -209,8 +205,14 @@ async def launch_workflows(settings: Settings, *, listen: bool) -> None:
     )
 
 
-async def close_runtime(runtime: Runtime) -> None:
+async def close_runtime(runtime: Runtime, *, workers: bool = True) -> None:
     DBOS.destroy(workflow_completion_timeout_sec=0)
+    if workers:
+        # DBOS shut down the thread pool it had made the loop's default; cleaning up needs one.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
+        # Validations cut short by the shutdown: their sandboxes' processes die with us, but
+        # their mounts and cgroups would stay.
+        await runtime.drivers.reap_sandboxes(mine=True)
     await runtime.bus.close()
     await runtime.database.dispose()
     bind(None)
@@ -225,12 +227,14 @@ async def running(settings: Settings, *, workers: bool = True) -> AsyncIterator[
         settings = settings.model_copy(update={"executor_id": f"api-{secrets.token_hex(6)}"})
     runtime = await open_runtime(settings)
     try:
+        if workers:
+            await runtime.drivers.reap_sandboxes(mine=False)  # before any attempt starts
         await launch_workflows(settings, listen=workers)
         if workers:
             await reconcile.start_orphans()
         yield runtime
     finally:
-        await close_runtime(runtime)
+        await close_runtime(runtime, workers=workers)
 
 
 async def ensure_admin_token(runtime: Runtime) -> str | None:

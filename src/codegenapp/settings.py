@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,8 +48,33 @@ class Settings(BaseSettings):
         le=5,
         validation_alias=_env("CODEGENAPP_RUN_QUEUE_POLLING_INTERVAL_SEC"),
     )
-    sandbox: Literal["auto", "bubblewrap", "process"] = Field(
-        default="auto", validation_alias=_env("CODEGENAPP_SANDBOX")
+    sandbox: Literal["auto", "bubblewrap", "docker", "process"] = Field(
+        default="auto",
+        validation_alias=_env("CODEGENAPP_SANDBOX"),
+        description="The default sandbox of projects that name none; auto: bubblewrap if it "
+        "works here, else docker if a daemon answers, else process (NOT ISOLATED).",
+    )
+    docker_host: str | None = Field(
+        default=None,
+        validation_alias=_env("DOCKER_HOST", "CODEGENAPP_DOCKER_HOST"),
+        description="The Docker daemon for docker sandboxes (default: the local socket).",
+    )
+    docker_publish_address: str = Field(
+        default="127.0.0.1",
+        validation_alias=_env("CODEGENAPP_DOCKER_PUBLISH_ADDRESS"),
+        description="Where the Docker daemon's host publishes a preview for our health check "
+        "and browser: its loopback for a local daemon; an address we can reach for a remote one.",
+    )
+    egress_proxy_image: str = Field(
+        default="codegenapp/egress-proxy:1",
+        validation_alias=_env("CODEGENAPP_EGRESS_PROXY_IMAGE"),
+        description="An image with tinyproxy that docker sandboxes use as their egress proxy.",
+    )
+    sandbox_tools: str = Field(
+        default="",
+        validation_alias=_env("CODEGENAPP_SANDBOX_TOOLS"),
+        description="Host directories (':'-separated) that bubblewrap sandboxes see read-only "
+        "at the same path: toolchains outside /usr (e.g. /opt/node).",
     )
     agent_poll_interval_sec: float = Field(
         default=0.2, gt=0, le=60, validation_alias=_env("CODEGENAPP_AGENT_POLL_INTERVAL_SEC")
@@ -102,7 +128,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://<host>:<port>/<db> URL")
         return value
 
-    @field_validator("repository_roots")
+    @field_validator("repository_roots", "sandbox_tools")
     @classmethod
     def _absolute_roots(cls, value: str) -> str:
         for root in filter(None, value.split(":")):
@@ -152,6 +178,21 @@ class Settings(BaseSettings):
     @property
     def state_dir(self) -> Path:
         return self.home / "state"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where projects' dependency caches live between validations."""
+        return self.home / "caches"
+
+    @property
+    def tool_dirs(self) -> tuple[Path, ...]:
+        return tuple(Path(tool).expanduser() for tool in self.sandbox_tools.split(":") if tool)
+
+
+def redacted(url: str) -> str:
+    """`url` with its password, if any, shown as *** (for messages and logs)."""
+    password = urlsplit(url).password
+    return url.replace(f":{password}@", ":***@") if password else url
 
 
 def to_async_url(url: str) -> str:

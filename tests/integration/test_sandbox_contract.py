@@ -1,17 +1,26 @@
-"""One behaviour suite for every Sandbox driver, plus what only bubblewrap's isolation promises."""
+"""One behaviour suite for every Sandbox driver on this machine, plus what only the isolating
+drivers promise. Tests reach inside only through the seam (exec, put_tree, endpoint), as the
+pipeline does, so the same test holds for a sandbox on another machine."""
 
 import asyncio
-import fcntl
-import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.sandboxes import (
+    Docker,
+    Kind,
+    Transcript,
+    output_of,
+    sandbox_kind,
+    shell,
+    wait_for_service_exit,
+)
 
+from codegenapp.domain.network_policy import REGISTRY_HOSTS
 from codegenapp.drivers.sandbox import (
-    SOURCE_DIR,
     ResourceLimits,
     Sandbox,
     SandboxHandle,
@@ -48,96 +57,32 @@ sys.exit(7)
 """
 
 
-class Transcript:
-    """An output sink that remembers everything and lets a test wait for a piece of text."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self._changed = asyncio.Condition()
-
-    async def __call__(self, chunk: str) -> None:
-        async with self._changed:
-            self.text += chunk
-            self._changed.notify_all()
-
-    async def wait_for(self, needle: str, timeout: float = 20.0) -> None:
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: needle in self.text)
-
-
-async def wait_for_exit(pid: int, timeout: float = 20.0) -> None:
-    """Wait until host process `pid` has exited: its pidfd turns readable then."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    loop = asyncio.get_running_loop()
-    exited: asyncio.Future[None] = loop.create_future()
-
-    def mark_exited() -> None:
-        if not exited.done():
-            exited.set_result(None)
-
-    loop.add_reader(pidfd, mark_exited)
-    try:
-        await asyncio.wait_for(exited, timeout)
-    finally:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
-
-
-def lock_is_free(path: Path) -> bool:
-    """True if nobody holds an flock on `path` (a process holding it is still alive)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
-async def output_of(driver: Sandbox, handle: SandboxHandle, *argv: str) -> str:
-    transcript = Transcript()
-    await driver.exec(handle, argv, on_output=transcript, timeout=60)
-    return transcript.text
-
-
 async def get(url: str) -> httpx.Response:
     async with httpx.AsyncClient(trust_env=False, timeout=10.0) as client:
         return await client.get(url)
 
 
-async def require_bubblewrap() -> None:
-    if await asyncio.to_thread(bubblewrap_available):
-        return
-    # make setup installs it: a machine where it cannot run is a failure, never a skip.
-    pytest.fail("bwrap cannot run here: apt-get install -y bubblewrap")
+async def lock_is_free(driver: Sandbox, handle: SandboxHandle, name: str) -> bool:
+    """True if nobody in the sandbox holds an flock on `name` (its holder is not alive)."""
+    code, _ = await shell(driver, handle, f"flock -n {name} true")
+    return code == 0
 
 
-def make_driver(kind: str, state_dir: Path) -> Sandbox:
-    if kind == "bubblewrap":
-        return BubblewrapSandbox(state_dir)
-    return ProcessSandbox(state_dir)
+def spec(*, name: str = "validation-1", limits: ResourceLimits | None = None) -> SandboxSpec:
+    return SandboxSpec(name=name, env={"GREETING": name}, limits=limits or ResourceLimits())
 
 
-def spec(
-    tmp_path: Path, *, name: str = "validation-1", limits: ResourceLimits | None = None
-) -> SandboxSpec:
-    return SandboxSpec(
-        name=name,
-        work_area=tmp_path / "sandboxes" / name,
-        env={"GREETING": name},
-        limits=limits or ResourceLimits(),
-    )
+def docker_of(request: pytest.FixtureRequest) -> Docker | None:
+    """The test daemon and images, for the docker kind only (started on first use)."""
+    if request.param != "docker":
+        return None
+    docker: Docker = request.getfixturevalue("docker")
+    return docker
 
 
-@pytest.fixture(params=["bubblewrap", "process"])
-async def kind(request: pytest.FixtureRequest) -> str:
-    if request.param == "bubblewrap":
-        await require_bubblewrap()
-    return str(request.param)
+@pytest.fixture(params=["bubblewrap", "process", "docker"])
+async def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Kind:
+    return await sandbox_kind(str(request.param), tmp_path, docker=docker_of(request))
 
 
 @pytest.fixture
@@ -146,24 +91,32 @@ def state_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def driver(kind: str, state_dir: Path) -> Sandbox:
-    return make_driver(kind, state_dir)
+def driver(kind: Kind, state_dir: Path) -> Sandbox:
+    return kind.make(state_dir)
 
 
 @pytest.fixture
-async def handle(driver: Sandbox, tmp_path: Path) -> AsyncIterator[SandboxHandle]:
-    handle = await driver.create(spec(tmp_path))
+async def handle(driver: Sandbox) -> AsyncIterator[SandboxHandle]:
+    handle = await driver.create(spec())
     yield handle
     await driver.destroy(handle)
 
 
 @pytest.fixture
 async def confined(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, SandboxHandle]]:
-    await require_bubblewrap()
-    driver = BubblewrapSandbox(tmp_path / "state")
-    handle = await driver.create(spec(tmp_path))
+    kind = await sandbox_kind("bubblewrap", tmp_path)
+    driver = kind.make(tmp_path / "state")
+    handle = await driver.create(spec())
     yield driver, handle
     await driver.destroy(handle)
+
+
+def work_area(driver: Sandbox, handle: SandboxHandle) -> Path:
+    """Where a host-process driver keeps the sandbox (tests of those drivers only)."""
+    assert isinstance(driver, BubblewrapSandbox | ProcessSandbox)
+    state = driver._supervisor.store.find(handle.id)
+    assert state is not None
+    return Path(state.work_area)
 
 
 async def start_web_service(
@@ -189,12 +142,12 @@ async def test_output_is_streamed_live_and_the_exit_code_returned(
     )
     await transcript.wait_for("ready")
     assert not run.done(), "the output arrived only after the command ended"
-    Path(handle.work_area, SOURCE_DIR, "go").touch()
+    await shell(driver, handle, "touch go")
     result = await run
     assert result.exit_code == 3
     assert result.duration_s > 0
     assert "late\n" in transcript.text  # stderr is merged into the same stream
-    assert f"/{SOURCE_DIR}\nready\n" in transcript.text  # it ran in the source directory
+    assert "/src\nready\n" in transcript.text  # it ran in the source directory
 
 
 async def test_output_is_decoded_as_utf8_even_when_split_mid_character(
@@ -233,27 +186,25 @@ async def test_the_environment_holds_the_spec_env_and_no_host_secret(
 async def test_a_command_that_outlives_its_timeout_is_killed_with_its_children(
     driver: Sandbox, handle: SandboxHandle
 ) -> None:
-    lock = Path(handle.work_area, SOURCE_DIR, "held.lock")
     transcript = Transcript()
     # The grandchild leaves the session and holds a lock for as long as it lives.
     script = '(setsid flock -x held.lock sh -c "echo locked; exec sleep 600") & wait'
     with pytest.raises(StepTimedOut):
         await driver.exec(handle, ["sh", "-c", script], on_output=transcript, timeout=2)
     assert "locked" in transcript.text, "the grandchild never got going"
-    assert lock_is_free(lock), "a grandchild survived the timeout"
+    assert await lock_is_free(driver, handle, "held.lock"), "a grandchild survived the timeout"
 
 
 async def test_background_processes_of_a_finished_command_do_not_outlive_it(
     driver: Sandbox, handle: SandboxHandle
 ) -> None:
-    lock = Path(handle.work_area, SOURCE_DIR, "held.lock")
     script = (
         '(flock -x held.lock sh -c "touch locked; exec sleep 600") & '
         "until [ -e locked ]; do sleep 0.01; done; echo done"
     )
     result = await driver.exec(handle, ["sh", "-c", script], on_output=Transcript(), timeout=60)
     assert result.exit_code == 0
-    assert lock_is_free(lock), "a background child outlived its command"
+    assert await lock_is_free(driver, handle, "held.lock"), "a background child outlived it"
 
 
 async def test_a_service_is_reachable_at_its_endpoint_and_reports_its_exit_code(
@@ -269,12 +220,11 @@ async def test_a_service_is_reachable_at_its_endpoint_and_reports_its_exit_code(
     assert (response.status_code, response.text) == (200, "hello from validation-1")
 
     await get(f"{url}/stop")
-    await wait_for_exit(service.pid)
-    assert await driver.service_exit_code(handle, service) == 7
+    assert await wait_for_service_exit(driver, handle, service) == 7
 
 
-async def test_two_sandboxes_serve_the_same_port_at_once(driver: Sandbox, tmp_path: Path) -> None:
-    handles = [await driver.create(spec(tmp_path, name=f"validation-{n}")) for n in (1, 2)]
+async def test_two_sandboxes_serve_the_same_port_at_once(driver: Sandbox) -> None:
+    handles = [await driver.create(spec(name=f"validation-{n}")) for n in (1, 2)]
     try:
         for handle in handles:
             await start_web_service(driver, handle, Transcript())
@@ -292,76 +242,216 @@ async def test_a_service_gets_its_port_in_the_environment(
     service = await driver.start_service(
         handle, ["sh", "-c", 'echo "port=$PORT"'], port=SERVICE_PORT, on_output=transcript
     )
-    await wait_for_exit(service.pid)
+    assert await wait_for_service_exit(driver, handle, service) == 0
     await transcript.wait_for("port=")
-    assert await driver.service_exit_code(handle, service) == 0
     # The process driver hands out a free host port in place of the one asked for.
     port = int(transcript.text.split("port=")[1].split()[0])
     assert port == SERVICE_PORT or driver.name == "process"
 
 
 async def test_another_driver_instance_can_use_and_destroy_a_sandbox(
-    kind: str, state_dir: Path, tmp_path: Path
+    kind: Kind, state_dir: Path
 ) -> None:
-    first = make_driver(kind, state_dir)
-    handle = await first.create(spec(tmp_path))
+    first = kind.make(state_dir)
+    handle = await first.create(spec())
     service = await start_web_service(first, handle, Transcript())
 
     # As a restarted worker would: a new driver, nothing but the stored handle.
-    second = make_driver(kind, state_dir)
-    stored = SandboxHandle(driver=handle.driver, id=handle.id, work_area=handle.work_area)
+    second = kind.make(state_dir)
+    stored = SandboxHandle.from_stored({"driver": handle.driver, "id": handle.id})
     response = await get(f"{await second.endpoint(stored, SERVICE_PORT)}/")
     assert response.text == "hello from validation-1"
     result = await second.exec(stored, ["true"], on_output=Transcript(), timeout=60)
     assert result.exit_code == 0
 
     await second.destroy(stored)
-    await wait_for_exit(service.pid)
-    assert await first.service_exit_code(handle, service) == 128 + 9
-    assert not Path(handle.work_area).exists()
+    assert await wait_for_service_exit(first, handle, service) == 128 + 9
+    assert kind.leftovers() == []
     assert list(state_dir.iterdir()) == []
 
 
-async def test_destroy_is_idempotent_and_removes_the_work_area(
-    driver: Sandbox, state_dir: Path, tmp_path: Path
+async def test_destroy_is_idempotent_and_removes_everything(
+    driver: Sandbox, kind: Kind, state_dir: Path
 ) -> None:
-    handle = await driver.create(spec(tmp_path))
-    Path(handle.work_area, SOURCE_DIR, "build.log").write_text("output")
+    handle = await driver.create(spec())
+    await shell(driver, handle, "echo output > build.log")
     await driver.destroy(handle)
     await driver.destroy(handle)
-    assert not Path(handle.work_area).exists()
+    assert kind.leftovers() == []
     assert list(state_dir.iterdir()) == []
     with pytest.raises(SandboxError):
         await driver.exec(handle, ["true"], on_output=Transcript(), timeout=60)
 
-    never_created = SandboxHandle(driver.name, "never-created-0", str(tmp_path / "nothing"))
-    await driver.destroy(never_created)
+    await driver.destroy(SandboxHandle(driver.name, "never-created-0"))
 
 
-async def test_resource_limits_bound_memory_file_size_and_open_files(
-    driver: Sandbox, tmp_path: Path
+async def test_put_tree_makes_the_source_directory_the_commands_run_in(
+    driver: Sandbox, handle: SandboxHandle
 ) -> None:
-    limits = ResourceLimits(memory_mb=256, file_size_mb=1, open_files=64)
-    handle = await driver.create(spec(tmp_path, limits=limits))
+    async def write(path: Path) -> None:
+        (path / "pkg").mkdir(parents=True)
+        (path / "pkg" / "module.txt").write_text("from the snapshot\n")
+        (path / "run.sh").write_text("#!/bin/sh\necho ran\n")
+        (path / "run.sh").chmod(0o755)
+
+    await driver.put_tree(handle, write)
+    code, output = await shell(driver, handle, "cat pkg/module.txt && ./run.sh")
+    assert code == 0
+    assert output.endswith("from the snapshot\nran\n")
+
+
+async def test_each_command_gets_the_spec_env_plus_its_own_and_tools_first_on_path(
+    kind: Kind, state_dir: Path
+) -> None:
+    driver = kind.make(state_dir)
+    tools = SandboxSpec(name="tools", env={"SHARED": "everywhere"}, path_prepend=(".venv/bin",))
+    handle = await driver.create(tools)
     try:
-        memory = await output_of(driver, handle, "python3", "-c", "bytearray(512 * 1024**2)")
-        assert memory.endswith("MemoryError\n")
-        opener = "import os\nfor _ in range(100): os.open('/dev/null', os.O_RDONLY)"
-        assert "Too many open files" in await output_of(driver, handle, "python3", "-c", opener)
-        await output_of(driver, handle, "sh", "-c", "head -c 2097152 /dev/zero > big")
-        assert Path(handle.work_area, SOURCE_DIR, "big").stat().st_size == 1024 * 1024
+        await shell(
+            driver,
+            handle,
+            "mkdir -p .venv/bin && printf '#!/bin/sh\\necho mine\\n' "
+            "> .venv/bin/tool && chmod +x .venv/bin/tool",
+        )
+        build = await output_of(
+            driver, handle, "sh", "-c", 'tool; echo "$SHARED/$STAGE"', env={"STAGE": "build"}
+        )
+        assert build.endswith("mine\neverywhere/build\n")
+        plain = await output_of(driver, handle, "sh", "-c", 'echo "$SHARED/${STAGE:-none}"')
+        assert plain.endswith("everywhere/none\n")
+
+        transcript = Transcript()
+        service = await driver.start_service(
+            handle,
+            ["sh", "-c", 'echo "$SHARED/$STAGE/$PORT"'],
+            port=SERVICE_PORT,
+            on_output=transcript,
+            env={"STAGE": "service"},
+        )
+        assert await wait_for_service_exit(driver, handle, service) == 0
+        await transcript.wait_for("everywhere/service/")
     finally:
         await driver.destroy(handle)
 
 
-async def test_a_bad_spec_is_refused_naming_the_field(driver: Sandbox, tmp_path: Path) -> None:
-    bad_env = SandboxSpec(name="x", work_area=tmp_path / "work", env={"NOT-A-NAME": "1"})
+async def test_resource_limits_bound_memory_file_size_and_open_files(driver: Sandbox) -> None:
+    limits = ResourceLimits(memory_mb=256, file_size_mb=1, open_files=64)
+    handle = await driver.create(spec(limits=limits))
+    try:
+        code, memory = await shell(driver, handle, "python3 -c 'bytearray(512 * 1024**2)'")
+        # Over a memory cgroup the kernel kills it (137); over an rlimit, malloc fails.
+        assert code == 137 or memory.endswith("MemoryError\n"), memory
+        opener = "import os\nfor _ in range(100): os.open('/dev/null', os.O_RDONLY)"
+        assert "Too many open files" in await output_of(driver, handle, "python3", "-c", opener)
+        await output_of(driver, handle, "sh", "-c", "head -c 2097152 /dev/zero > big")
+        code, size = await shell(driver, handle, "wc -c < big")
+        assert size.strip().endswith("1048576")
+    finally:
+        await driver.destroy(handle)
+
+
+async def test_a_bad_env_is_refused_naming_the_field(
+    driver: Sandbox, handle: SandboxHandle
+) -> None:
     with pytest.raises(InvalidInput) as refused:
-        await driver.create(bad_env)
+        await driver.create(SandboxSpec(name="x", env={"NOT-A-NAME": "1"}))
     assert refused.value.field == "env"
     with pytest.raises(InvalidInput) as refused:
-        await driver.create(SandboxSpec(name="x", work_area=Path("relative/work")))
-    assert refused.value.field == "work_area"
+        await driver.exec(handle, ["true"], on_output=Transcript(), timeout=5, env={"A\0": "1"})
+    assert refused.value.field == "env"
+
+
+# --- egress and caches, for the drivers that isolate -----------------------------------------
+
+PROBE_URL = """
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=20)
+    print("reached")
+except urllib.error.HTTPError as answer:  # something there answered, if only to say no
+    print("reached, answered", answer.code)
+except Exception as error:
+    print("refused:", error)
+"""
+
+
+@pytest.fixture(params=["bubblewrap", "docker"])
+async def isolating(request: pytest.FixtureRequest, tmp_path: Path) -> Kind:
+    return await sandbox_kind(str(request.param), tmp_path, docker=docker_of(request))
+
+
+async def test_with_egress_a_command_reaches_a_registry_and_nothing_else(
+    isolating: Kind, tmp_path: Path
+) -> None:
+    driver = isolating.make(tmp_path / "state")
+    handle = await driver.create(SandboxSpec(name="egress", allowed_hosts=REGISTRY_HOSTS))
+    try:
+        install = (
+            "python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check -q "
+            "iniconfig==2.0.0 && .venv/bin/python -c 'import iniconfig; print(\"imported\")'"
+        )
+        transcript = Transcript()
+        result = await driver.exec(
+            handle, ["sh", "-c", install], on_output=transcript, timeout=300, egress=True
+        )
+        assert result.exit_code == 0, transcript.text
+        assert transcript.text.endswith("imported\n")
+
+        # Refused by name by the proxy, which says so in the command's own output.
+        blocked = await output_of(
+            driver, handle, "python3", "-c", PROBE_URL, "https://blocked.invalid/", egress=True
+        )
+        assert "refused: <urlopen error Tunnel connection failed: 403" in blocked
+        assert "egress proxy refused blocked.invalid:443 (not an allowed host)" in blocked
+    finally:
+        await driver.destroy(handle)
+
+
+async def test_without_egress_there_is_no_proxy_to_reach(isolating: Kind, tmp_path: Path) -> None:
+    driver = isolating.make(tmp_path / "state")
+    handle = await driver.create(SandboxSpec(name="quiet", allowed_hosts=REGISTRY_HOSTS))
+    try:
+        # Where an egress command finds the proxy (it answers: that command gets through)...
+        seen = await output_of(driver, handle, "sh", "-c", 'echo "proxy=$HTTP_PROXY"', egress=True)
+        proxy = seen.split("proxy=")[1].split()[0]
+        assert proxy.startswith("http://")
+        # ...is nowhere for a command without egress, nor for the deployed service.
+        _, plain = await shell(driver, handle, "env | grep -ci proxy")
+        assert plain.strip().endswith("0")
+        through = await output_of(driver, handle, "python3", "-c", PROBE_URL, f"{proxy}/")
+        assert "refused:" in through
+
+        transcript = Transcript()
+        service = await driver.start_service(
+            handle,
+            ["sh", "-c", f"env | grep -ci proxy; python3 -c '{PROBE_URL}' {proxy}/"],
+            port=SERVICE_PORT,
+            on_output=transcript,
+        )
+        await wait_for_service_exit(driver, handle, service)
+        assert "0\nrefused:" in transcript.text, transcript.text
+    finally:
+        await driver.destroy(handle)
+
+
+async def test_a_cache_keeps_what_trusted_builds_wrote_and_nothing_a_pull_request_did(
+    isolating: Kind, tmp_path: Path
+) -> None:
+    driver = isolating.make(tmp_path / "state")
+
+    async def build(*, writeback: bool, script: str) -> str:
+        spec = SandboxSpec(name="cached", cache_key="project-1", cache_writeback=writeback)
+        handle = await driver.create(spec)
+        try:
+            return (await shell(driver, handle, script))[1]
+        finally:
+            await driver.destroy(handle)
+
+    await build(writeback=True, script='echo base > "$PIP_CACHE_DIR.base"; echo "$PIP_CACHE_DIR"')
+    seen = await build(writeback=False, script="cat /cache/pip.base; echo evil > /cache/pip.base")
+    assert seen.endswith("base\n")
+    again = await build(writeback=False, script="cat /cache/pip.base")
+    assert again.endswith("base\n"), "a pull request's write reached the shared cache"
 
 
 # --- what only bubblewrap promises --------------------------------------------------------
@@ -411,8 +501,8 @@ async def test_the_work_area_is_the_only_writable_place_that_outlives_the_sandbo
     for target in outside:
         assert f"refused {target}\n" in transcript.text
     assert "inside-ok" in transcript.text
-    assert Path(handle.work_area, SOURCE_DIR, "probe").exists()
-    assert Path(handle.work_area, "home", "probe").exists()
+    assert Path(work_area(driver, handle), "src", "probe").exists()
+    assert Path(work_area(driver, handle), "home", "probe").exists()
     assert not Path("/tmp", private).exists()  # /tmp inside is a private tmpfs
 
 
@@ -450,7 +540,10 @@ async def test_the_endpoint_never_follows_a_link_planted_in_the_work_area(
     plant = f"ln -sf {host_socket} /workspace/.sandbox/port-{SERVICE_PORT}.sock"
     async with server:
         await driver.exec(handle, ["sh", "-c", plant], on_output=Transcript(), timeout=60)
-        assert Path(handle.work_area, ".sandbox", f"port-{SERVICE_PORT}.sock").is_symlink()
+        code, _ = await shell(
+            driver, handle, f"test -L /workspace/.sandbox/port-{SERVICE_PORT}.sock"
+        )
+        assert code == 0
         url = await driver.endpoint(handle, SERVICE_PORT)
         with pytest.raises(httpx.HTTPError):
             await get(f"{url}/")
@@ -459,9 +552,9 @@ async def test_the_endpoint_never_follows_a_link_planted_in_the_work_area(
 
 async def test_bubblewrap_is_unavailable_without_bwrap(tmp_path: Path) -> None:
     assert not bubblewrap_available("/nonexistent/bwrap")
-    driver = BubblewrapSandbox(tmp_path / "state", bwrap="/nonexistent/bwrap")
+    driver = BubblewrapSandbox(tmp_path / "state", tmp_path / "work", bwrap="/nonexistent/bwrap")
     with pytest.raises(SandboxUnavailable):
-        await driver.create(spec(tmp_path))
+        await driver.create(spec())
 
 
 # --- what only the process driver says ----------------------------------------------------
@@ -470,8 +563,8 @@ async def test_bubblewrap_is_unavailable_without_bwrap(tmp_path: Path) -> None:
 async def test_the_process_driver_says_not_isolated_before_every_command_and_service(
     tmp_path: Path,
 ) -> None:
-    driver = ProcessSandbox(tmp_path / "state")
-    handle = await driver.create(spec(tmp_path))
+    driver = ProcessSandbox(tmp_path / "state", tmp_path / "work")
+    handle = await driver.create(spec())
     try:
         command = Transcript()
         await driver.exec(handle, ["echo", "built"], on_output=command, timeout=60)
@@ -481,7 +574,7 @@ async def test_the_process_driver_says_not_isolated_before_every_command_and_ser
         started = await driver.start_service(
             handle, ["echo", "serving"], port=SERVICE_PORT, on_output=service
         )
-        await wait_for_exit(started.pid)
+        await wait_for_service_exit(driver, handle, started)
         await service.wait_for("serving")
         assert "NOT ISOLATED" in service.text.splitlines()[0]
         assert driver.isolated is False

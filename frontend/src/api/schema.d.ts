@@ -390,10 +390,22 @@ export interface components {
          */
         DeploymentSettings: {
             /**
+             * Allowed Hosts
+             * @description More hosts the commands may reach when network is 'registries': exact names (pypi.example.com) or subdomain wildcards (*.example.com).
+             */
+            allowed_hosts?: string[];
+            /**
              * Build Command
              * @default
              */
             build_command: string;
+            /**
+             * Build Environment
+             * @description Added to environment_variables for the build, test and security commands only.
+             */
+            build_environment?: {
+                [key: string]: string;
+            };
             /**
              * Deploy Command
              * @default
@@ -401,21 +413,58 @@ export interface components {
             deploy_command: string;
             /**
              * Environment Variables
-             * @description Plain (non-secret) variables for the project's commands; secrets go through /api/v1/projects/{id}/secrets.
+             * @description Plain (non-secret) variables for every command and the service; secrets go through /api/v1/projects/{id}/secrets.
              */
             environment_variables?: {
                 [key: string]: string;
             };
+            /**
+             * Health Check Timeout Seconds
+             * @description How long the deployed app may take to answer its health check with 2xx.
+             * @default 30
+             */
+            health_check_timeout_seconds: number;
             /**
              * Health Check Url
              * @default
              */
             health_check_url: string;
             /**
+             * Image
+             * @description The container image for the docker sandbox (required there), e.g. python:3.12-slim.
+             * @default
+             */
+            image: string;
+            /**
+             * Network
+             * @description What the build, test and security commands may reach: nothing, or the package registries (PyPI, npm, Debian) and allowed_hosts through an egress proxy. The deployed app never reaches anything.
+             * @default registries
+             * @enum {string}
+             */
+            network: "none" | "registries";
+            /**
+             * Path Prepend
+             * @description Directories put first on PATH, relative to the checkout (e.g. .venv/bin, node_modules/.bin) or absolute inside the sandbox.
+             */
+            path_prepend?: string[];
+            /**
              * Port
              * @default 8000
              */
             port: number;
+            resources?: components["schemas"]["ResourceSettings"];
+            /**
+             * Sandbox
+             * @description Where validations run; default: the server's CODEGENAPP_SANDBOX.
+             */
+            sandbox?: ("bubblewrap" | "docker" | "process") | null;
+            /**
+             * Service Environment
+             * @description Added to environment_variables for the deployed service only (e.g. NODE_ENV).
+             */
+            service_environment?: {
+                [key: string]: string;
+            };
         };
         /**
          * ErrorBody
@@ -652,6 +701,35 @@ export interface components {
             number: number;
             /** Url */
             url: string;
+        };
+        /**
+         * ResourceSettings
+         * @description What one validation's sandbox may use, all its processes together.
+         */
+        ResourceSettings: {
+            /**
+             * Cpus
+             * @description CPU time, in cores
+             * @default 2
+             */
+            cpus: number;
+            /**
+             * Disk Mb
+             * @description the work area's disk space
+             * @default 10240
+             */
+            disk_mb: number;
+            /**
+             * Memory Mb
+             * @default 4096
+             */
+            memory_mb: number;
+            /**
+             * Pids
+             * @description processes and threads
+             * @default 4096
+             */
+            pids: number;
         };
         /**
          * ResponseType

@@ -1,6 +1,13 @@
 // A labelled form field with its error beside it: the label is the accessible name, the error
 // is tied to the input (aria-describedby) and marks it invalid. A TextField's ref is its <input>.
-import { forwardRef, useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from "react";
+import {
+  forwardRef,
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 
 const inputLook =
   "mt-1 block w-full rounded-md border bg-white px-2.5 py-1.5 text-sm shadow-xs focus-visible:outline-2 focus-visible:outline-blue-600 aria-[invalid=true]:border-red-500";
@@ -85,6 +92,30 @@ export function TextArea({ label, hint, error, className = "", ...area }: AreaPr
           className={`${inputLook} border-slate-300 ${className}`}
           {...area}
         />
+      )}
+    </FieldFrame>
+  );
+}
+
+type SelectProps = Omit<SelectHTMLAttributes<HTMLSelectElement>, "id"> & {
+  label: string;
+  hint?: string | undefined;
+  error?: string | undefined;
+};
+
+export function SelectField({ label, hint, error, className = "", children, ...select }: SelectProps) {
+  return (
+    <FieldFrame label={label} hint={hint} error={error}>
+      {({ id, describedBy }) => (
+        <select
+          id={id}
+          aria-describedby={describedBy}
+          aria-invalid={error ? true : undefined}
+          className={`${inputLook} border-slate-300 ${className}`}
+          {...select}
+        >
+          {children}
+        </select>
       )}
     </FieldFrame>
   );

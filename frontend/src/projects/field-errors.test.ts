@@ -19,6 +19,22 @@ describe("placeErrors", () => {
     expect(placed.unplaced).toEqual(["deployment_settings.surprise: Extra inputs are not permitted"]);
   });
 
+  it("puts a nested setting's problem on its own field, and a list item's on its list", () => {
+    const placed = placeErrors(
+      [
+        problem(["body", "deployment_settings", "resources", "memory_mb"], "Input should be greater than or equal to 64"),
+        problem(["body", "deployment_settings", "allowed_hosts", 0], "String should have at most 253 characters"),
+        problem(["body", "deployment_settings", "resources", "swap_mb"], "Extra inputs are not permitted"),
+      ],
+      ["deployment_settings.port", "deployment_settings.resources.memory_mb", "deployment_settings.allowed_hosts"],
+    );
+    expect(placed.byField).toEqual({
+      "deployment_settings.resources.memory_mb": "Input should be greater than or equal to 64",
+      "deployment_settings.allowed_hosts": "String should have at most 253 characters",
+    });
+    expect(placed.unplaced).toEqual(["deployment_settings.resources.swap_mb: Extra inputs are not permitted"]);
+  });
+
   it("reads a message as a sentence, with or without pydantic's 'Value error'", () => {
     expect(readable("must be an https:// URL (or empty)")).toBe("Must be an https:// URL (or empty)");
     expect(readable("Value error, must be an https:// URL (or empty)")).toBe("Must be an https:// URL (or empty)");

@@ -1,5 +1,8 @@
 // The project form's values as typed, and the API body they make.
-import type { CheckName, Project, ProjectCreate } from "../api/types";
+import type { CheckName, DeploymentSettings, Project, ProjectCreate } from "../api/types";
+
+export type Sandbox = NonNullable<DeploymentSettings["sandbox"]>;
+export type Network = DeploymentSettings["network"];
 
 export type Draft = {
   name: string;
@@ -10,8 +13,24 @@ export type Draft = {
   build_command: string;
   deploy_command: string;
   health_check_url: string;
+  health_check_timeout_seconds: string;
   port: string;
+  /** NAME=value lines, one text per map: for every command, for the builds only, for the service only. */
   environment: string;
+  build_environment: string;
+  service_environment: string;
+  /** "" is the server's default sandbox (the API's null). */
+  sandbox: Sandbox | "";
+  image: string;
+  cpus: string;
+  memory_mb: string;
+  pids: string;
+  disk_mb: string;
+  /** One directory a line. */
+  path_prepend: string;
+  network: Network;
+  /** One host name or *.wildcard a line. */
+  allowed_hosts: string;
   test_command: string;
   security_command: string;
   required_checks: CheckName[];
@@ -23,6 +42,9 @@ export type Draft = {
   github_status_updates: boolean;
 };
 
+/** The draft's free-text values (not the choices, lists and switches). */
+export type TextKey = { [K in keyof Draft]: string extends Draft[K] ? K : never }[keyof Draft];
+
 /** Every field the form shows, by its path in the API body. */
 export const FIELDS = [
   "name",
@@ -33,8 +55,20 @@ export const FIELDS = [
   "deployment_settings.build_command",
   "deployment_settings.deploy_command",
   "deployment_settings.health_check_url",
+  "deployment_settings.health_check_timeout_seconds",
   "deployment_settings.port",
   "deployment_settings.environment_variables",
+  "deployment_settings.build_environment",
+  "deployment_settings.service_environment",
+  "deployment_settings.sandbox",
+  "deployment_settings.image",
+  "deployment_settings.resources.cpus",
+  "deployment_settings.resources.memory_mb",
+  "deployment_settings.resources.pids",
+  "deployment_settings.resources.disk_mb",
+  "deployment_settings.path_prepend",
+  "deployment_settings.network",
+  "deployment_settings.allowed_hosts",
   "validation_settings.test_command",
   "validation_settings.security_command",
   "validation_settings.required_checks",
@@ -46,8 +80,19 @@ export const FIELDS = [
   "notification_settings.github_status_updates",
 ] as const;
 
+export type Field = (typeof FIELDS)[number];
+
+// The API's defaults, shown in a new project's form (ResourceSettings, DeploymentSettings).
+const DEFAULT_RESOURCES = { cpus: 2, memory_mb: 4096, pids: 4096, disk_mb: 10240 };
+
+const linesOfEnvironment = (variables: Record<string, string> | undefined) =>
+  Object.entries(variables ?? {})
+    .map(([name, value]) => `${name}=${value}`)
+    .join("\n");
+
 export function draftOf(project?: Project): Draft {
   const deployment = project?.deployment_settings;
+  const resources = { ...DEFAULT_RESOURCES, ...deployment?.resources };
   const validation = project?.validation_settings;
   const notification = project?.notification_settings;
   return {
@@ -58,10 +103,20 @@ export function draftOf(project?: Project): Draft {
     build_command: deployment?.build_command ?? "",
     deploy_command: deployment?.deploy_command ?? "",
     health_check_url: deployment?.health_check_url ?? "",
+    health_check_timeout_seconds: String(deployment?.health_check_timeout_seconds ?? 30),
     port: String(deployment?.port ?? 8000),
-    environment: Object.entries(deployment?.environment_variables ?? {})
-      .map(([name, value]) => `${name}=${value}`)
-      .join("\n"),
+    environment: linesOfEnvironment(deployment?.environment_variables),
+    build_environment: linesOfEnvironment(deployment?.build_environment),
+    service_environment: linesOfEnvironment(deployment?.service_environment),
+    sandbox: deployment?.sandbox ?? "",
+    image: deployment?.image ?? "",
+    cpus: String(resources.cpus),
+    memory_mb: String(resources.memory_mb),
+    pids: String(resources.pids),
+    disk_mb: String(resources.disk_mb),
+    path_prepend: (deployment?.path_prepend ?? []).join("\n"),
+    network: deployment?.network ?? "registries",
+    allowed_hosts: (deployment?.allowed_hosts ?? []).join("\n"),
     test_command: validation?.test_command ?? "",
     security_command: validation?.security_command ?? "",
     required_checks: validation?.required_checks ?? [],
@@ -77,38 +132,78 @@ export function draftOf(project?: Project): Draft {
 export type Built = { body: ProjectCreate; problems: Record<string, string> };
 
 const WHOLE_NUMBER = /^\s*-?\d+\s*$/;
+const DECIMAL_NUMBER = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
+
+/** The text's lines, trimmed, without the blank ones. */
+function listOf(text: string): string[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
 
 /** The body to send, or the problems found before sending (only what the API cannot be told:
- * text that is not a number, an environment line that is not NAME=value). */
-export function bodyOf(draft: Draft): Built {
+ * text that is not a number, an environment line that is not NAME=value).
+ *
+ * `kept` is the project being edited: whatever of its settings the form does not show is sent
+ * back as it came, so saving the form never resets a setting it has no field for. */
+export function bodyOf(draft: Draft, kept?: Project): Built {
   const problems: Record<string, string> = {};
-  const whole = (field: string, text: string): number => {
+  const whole = (field: Field, text: string): number => {
     if (!WHOLE_NUMBER.test(text)) problems[field] = "Enter a whole number.";
     return Number.parseInt(text, 10);
   };
-  const environment: Record<string, string> = {};
-  draft.environment.split("\n").forEach((line, index) => {
-    if (!line.trim()) return;
-    const cut = line.indexOf("=");
-    if (cut <= 0) {
-      problems["deployment_settings.environment_variables"] = `Line ${index + 1} is not NAME=value.`;
-      return;
-    }
-    environment[line.slice(0, cut).trim()] = line.slice(cut + 1);
-  });
+  const decimal = (field: Field, text: string): number => {
+    if (!DECIMAL_NUMBER.test(text)) problems[field] = "Enter a number, such as 2 or 0.5.";
+    return Number.parseFloat(text);
+  };
+  const environment = (field: Field, text: string): Record<string, string> => {
+    const variables: Record<string, string> = {};
+    text.split("\n").forEach((line, index) => {
+      if (!line.trim()) return;
+      const cut = line.indexOf("=");
+      if (cut <= 0) {
+        problems[field] ??= `Line ${index + 1} is not NAME=value.`;
+        return;
+      }
+      variables[line.slice(0, cut).trim()] = line.slice(cut + 1);
+    });
+    return variables;
+  };
+  const deployment = kept?.deployment_settings;
   const body: ProjectCreate = {
     name: draft.name,
     repository: draft.repository,
     default_branch: draft.default_branch,
-    agent: { provider: "scripted", recipe: draft.recipe },
+    agent: { ...kept?.agent, provider: "scripted", recipe: draft.recipe },
     deployment_settings: {
+      ...deployment,
       build_command: draft.build_command,
       deploy_command: draft.deploy_command,
       health_check_url: draft.health_check_url,
+      health_check_timeout_seconds: whole(
+        "deployment_settings.health_check_timeout_seconds",
+        draft.health_check_timeout_seconds,
+      ),
       port: whole("deployment_settings.port", draft.port),
-      environment_variables: environment,
+      environment_variables: environment("deployment_settings.environment_variables", draft.environment),
+      build_environment: environment("deployment_settings.build_environment", draft.build_environment),
+      service_environment: environment("deployment_settings.service_environment", draft.service_environment),
+      sandbox: draft.sandbox || null,
+      image: draft.image.trim(),
+      resources: {
+        ...deployment?.resources,
+        cpus: decimal("deployment_settings.resources.cpus", draft.cpus),
+        memory_mb: whole("deployment_settings.resources.memory_mb", draft.memory_mb),
+        pids: whole("deployment_settings.resources.pids", draft.pids),
+        disk_mb: whole("deployment_settings.resources.disk_mb", draft.disk_mb),
+      },
+      path_prepend: listOf(draft.path_prepend),
+      network: draft.network,
+      allowed_hosts: listOf(draft.allowed_hosts),
     },
     validation_settings: {
+      ...kept?.validation_settings,
       test_command: draft.test_command,
       security_command: draft.security_command,
       required_checks: draft.required_checks,
@@ -117,6 +212,7 @@ export function bodyOf(draft: Draft): Built {
       timeout_minutes: whole("validation_settings.timeout_minutes", draft.timeout_minutes),
     },
     notification_settings: {
+      ...kept?.notification_settings,
       slack_webhook: draft.slack_webhook,
       email_notifications: draft.email_notifications,
       github_status_updates: draft.github_status_updates,

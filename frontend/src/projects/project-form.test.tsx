@@ -13,6 +13,13 @@ async function fillRequired(user: ReturnType<typeof userEvent.setup>) {
   await user.paste(RECIPE);
 }
 
+/** Replaces a field's text as a paste does: typing re-renders the form once a character. */
+async function enter(user: ReturnType<typeof userEvent.setup>, label: string, text: string) {
+  const field = screen.getByLabelText(label);
+  await user.clear(field);
+  await user.paste(text);
+}
+
 describe("ProjectForm", () => {
   it("shows the API's refusal next to the field it names", async () => {
     const server = fakeApi({
@@ -100,5 +107,152 @@ describe("ProjectForm", () => {
       deployment_settings: { environment_variables: { APP_MODE: "demo" }, port: 8080 },
     });
     await waitFor(() => expect(window.location.pathname).toBe("/projects/1"));
+  });
+
+  it("groups the sandbox settings and sends them typed: numbers, a list entry a line, NAME=value maps", async () => {
+    const server = fakeApi({ "POST /api/v1/projects": { body: project() } });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    await fillRequired(user);
+    const sandbox = screen.getByRole("group", { name: "Sandbox" });
+    expect(sandbox).toContainElement(screen.getByLabelText("Memory (MB)"));
+    expect(sandbox).toContainElement(screen.getByLabelText("Extra allowed hosts"));
+    expect(screen.getByRole("option", { name: "Process — NOT ISOLATED" })).toBeInTheDocument();
+
+    await user.selectOptions(screen.getByLabelText("Sandbox"), "Bubblewrap");
+    await enter(user, "CPUs", "1.5");
+    await enter(user, "Memory (MB)", "2048");
+    await enter(user, "Processes", "512");
+    await enter(user, "Disk (MB)", "4096");
+    await enter(user, "Tools first on PATH", ".venv/bin\n\nnode_modules/.bin\n");
+    await enter(user, "Extra allowed hosts", "pypi.example.com\n\n*.example.org");
+    await enter(user, "Build environment", "NODE_ENV=development\n\nCC=gcc -O2");
+    await enter(user, "Service environment", "NODE_ENV=production");
+    await enter(user, "Health check timeout (s)", "90");
+    expect(screen.getByLabelText("Network")).toHaveValue("registries");
+    await user.selectOptions(screen.getByLabelText("Network"), "None");
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+
+    await waitFor(() => expect(server.calls).toHaveLength(1));
+    expect(server.calls[0]?.body).toMatchObject({
+      deployment_settings: {
+        sandbox: "bubblewrap",
+        image: "",
+        resources: { cpus: 1.5, memory_mb: 2048, pids: 512, disk_mb: 4096 },
+        path_prepend: [".venv/bin", "node_modules/.bin"],
+        network: "none",
+        allowed_hosts: ["pypi.example.com", "*.example.org"],
+        build_environment: { NODE_ENV: "development", CC: "gcc -O2" },
+        service_environment: { NODE_ENV: "production" },
+        health_check_timeout_seconds: 90,
+        environment_variables: {},
+      },
+    });
+  });
+
+  it("shows a refusal of a nested setting next to its own field", async () => {
+    fakeApi({
+      "POST /api/v1/projects": {
+        status: 422,
+        body: invalid(
+          fieldError(
+            ["body", "deployment_settings", "resources", "memory_mb"],
+            "Input should be greater than or equal to 64",
+            "greater_than_equal",
+          ),
+          fieldError(
+            ["body", "deployment_settings", "allowed_hosts", 0],
+            "String should have at most 253 characters",
+            "string_too_long",
+          ),
+        ),
+      },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    await fillRequired(user);
+    await enter(user, "Memory (MB)", "8");
+    await enter(user, "Extra allowed hosts", `${"a".repeat(250)}.example.com`);
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+
+    const memory = screen.getByLabelText("Memory (MB)");
+    await waitFor(() => expect(memory).toHaveAttribute("aria-invalid", "true"));
+    expect(memory).toHaveAccessibleDescription("Input should be greater than or equal to 64");
+    expect(memory).toHaveFocus();
+    const hosts = screen.getByLabelText("Extra allowed hosts");
+    expect(hosts).toHaveAttribute("aria-invalid", "true");
+    expect(hosts).toHaveAccessibleDescription(expect.stringContaining("String should have at most 253 characters"));
+    expect(screen.getByRole("alert")).toHaveTextContent(/^The project was not saved: 2 values need a change\.$/);
+    for (const other of ["CPUs", "Processes", "Disk (MB)", "Port", "Sandbox"]) {
+      expect(screen.getByLabelText(other)).not.toHaveAttribute("aria-invalid");
+    }
+  });
+
+  it("asks for an image when Docker is chosen, and shows the API's answer next to Image", async () => {
+    const server = fakeApi({
+      "POST /api/v1/projects": {
+        status: 422,
+        body: invalid(
+          fieldError(["body", "deployment_settings", "image"], "is required when sandbox is 'docker' (e.g. node:20-slim)"),
+        ),
+      },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    await fillRequired(user);
+    const image = screen.getByLabelText("Image");
+    expect(image).not.toBeRequired();
+    await user.selectOptions(screen.getByLabelText("Sandbox"), "Docker");
+    expect(image).toBeRequired();
+    expect(image).toHaveAccessibleDescription(expect.stringContaining("Required for Docker"));
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+
+    await waitFor(() => expect(image).toHaveAttribute("aria-invalid", "true"));
+    expect(image).toHaveAccessibleDescription(
+      expect.stringContaining("Is required when sandbox is 'docker' (e.g. node:20-slim)"),
+    );
+    expect(image).toHaveFocus();
+    expect(screen.getByLabelText("Sandbox")).not.toHaveAttribute("aria-invalid");
+    expect(server.calls[0]?.body).toMatchObject({ deployment_settings: { sandbox: "docker", image: "" } });
+  });
+
+  it("says which line of the build environment is not NAME=value before asking the API", async () => {
+    const server = fakeApi();
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    await fillRequired(user);
+    await enter(user, "Build environment", "NODE_ENV=development\nproduction");
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+    expect(screen.getByLabelText("Build environment")).toHaveAccessibleDescription(
+      expect.stringContaining("Line 2 is not NAME=value."),
+    );
+    expect(screen.getByLabelText("Service environment")).not.toHaveAttribute("aria-invalid");
+    expect(server.calls).toEqual([]);
+  });
+
+  it("shows an edited project's sandbox settings and sends back what was not changed", async () => {
+    const stored = project({
+      deployment_settings: {
+        ...project().deployment_settings,
+        sandbox: "docker",
+        image: "python:3.12-slim",
+        resources: { cpus: 0.5, memory_mb: 512, pids: 64, disk_mb: 1024 },
+        path_prepend: [".venv/bin"],
+        allowed_hosts: ["*.example.org"],
+        service_environment: { NODE_ENV: "production" },
+      },
+    });
+    const server = fakeApi({ "PUT /api/v1/projects/1": { body: stored } });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm project={stored} />);
+    expect(screen.getByLabelText("Sandbox")).toHaveValue("docker");
+    expect(screen.getByLabelText("CPUs")).toHaveValue("0.5");
+    expect(screen.getByLabelText("Service environment")).toHaveValue("NODE_ENV=production");
+    await enter(user, "Disk (MB)", "2048");
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(server.calls).toHaveLength(1));
+    expect(server.calls[0]?.body).toMatchObject({
+      deployment_settings: { ...stored.deployment_settings, resources: { cpus: 0.5, memory_mb: 512, pids: 64, disk_mb: 2048 } },
+    });
   });
 });

@@ -1,17 +1,18 @@
 // Create or edit a project: repository, agent, and the deployment / validation / notification
 // settings. The API judges the values; what it refuses is shown next to the field it names.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, api } from "../api/client";
 import { queryKeys } from "../api/query-keys";
 import type { CheckName, Project } from "../api/types";
 import { Button } from "../controls/button";
-import { TextArea, TextField } from "../controls/field";
+import { SelectField, TextArea, TextField } from "../controls/field";
 import { Problem } from "../controls/problem";
 import { Link } from "../routing/link";
 import { navigate, paths } from "../routing/routes";
 import { placeErrors, type PlacedErrors } from "./field-errors";
-import { FIELDS, bodyOf, draftOf, type Draft } from "./project-draft";
+import { FIELDS, bodyOf, draftOf, type Draft, type Field } from "./project-draft";
+import { SandboxFields, type Bind } from "./sandbox-fields";
 
 const CHECKS: Array<{ name: CheckName; label: string }> = [
   { name: "build", label: "Build" },
@@ -21,8 +22,6 @@ const CHECKS: Array<{ name: CheckName; label: string }> = [
   { name: "health", label: "Health check passes" },
   { name: "web_eval", label: "Browser evaluation" },
 ];
-
-type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
 
 const NO_ERRORS: PlacedErrors = { byField: {}, unplaced: [] };
 
@@ -52,16 +51,14 @@ export function ProjectForm({ project }: { project?: Project }) {
     },
   });
 
-  const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
-  const text = (key: TextKey) => ({
-    value: draft[key],
-    onChange: (event: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => set(key)(event.target.value),
-  });
-  const error = (field: (typeof FIELDS)[number]) => errors.byField[field];
+  const change = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => change(key, value);
+  const text: Bind = (key) => ({ value: draft[key], onChange: (event) => change(key, event.target.value) });
+  const error = (field: Field) => errors.byField[field];
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const { body, problems } = bodyOf(draft);
+    const { body, problems } = bodyOf(draft, project);
     if (Object.keys(problems).length) {
       setErrors({ byField: problems, unplaced: [] });
       return;
@@ -105,19 +102,9 @@ export function ProjectForm({ project }: { project?: Project }) {
         <TextField label="Default branch" {...text("default_branch")} error={error("default_branch")} />
       </Section>
       <Section title="Agent">
-        <div>
-          <label htmlFor="agent-provider" className="block text-sm font-medium text-slate-800">
-            Agent
-          </label>
-          <select
-            id="agent-provider"
-            className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm"
-            value="scripted"
-            onChange={() => undefined}
-          >
-            <option value="scripted">Scripted agent (not AI)</option>
-          </select>
-        </div>
+        <SelectField label="Agent" value="scripted" onChange={() => undefined}>
+          <option value="scripted">Scripted agent (not AI)</option>
+        </SelectField>
         <div className="sm:col-span-2">
           <TextArea
             label="Recipe"
@@ -143,15 +130,41 @@ export function ProjectForm({ project }: { project?: Project }) {
           {...text("health_check_url")}
           error={error("deployment_settings.health_check_url")}
         />
+        <TextField
+          label="Health check timeout (s)"
+          hint="How long the deployed app may take to answer its health check with 2xx."
+          inputMode="numeric"
+          {...text("health_check_timeout_seconds")}
+          error={error("deployment_settings.health_check_timeout_seconds")}
+        />
         <TextField label="Port" inputMode="numeric" {...text("port")} error={error("deployment_settings.port")} />
+        <div className="sm:col-span-2">
+          <TextArea
+            label="Environment variables"
+            hint="One NAME=value a line, for every command and the deployed service."
+            rows={3}
+            className="font-mono"
+            {...text("environment")}
+            error={error("deployment_settings.environment_variables")}
+          />
+        </div>
         <TextArea
-          label="Environment variables"
-          hint="One NAME=value a line."
+          label="Build environment"
+          hint="One NAME=value a line, added for the build, test and security commands only."
           rows={3}
           className="font-mono"
-          {...text("environment")}
-          error={error("deployment_settings.environment_variables")}
+          {...text("build_environment")}
+          error={error("deployment_settings.build_environment")}
         />
+        <TextArea
+          label="Service environment"
+          hint="One NAME=value a line, added for the deployed service only."
+          rows={3}
+          className="font-mono"
+          {...text("service_environment")}
+          error={error("deployment_settings.service_environment")}
+        />
+        <SandboxFields draft={draft} bind={text} change={change} error={error} />
       </Section>
       <Section title="Validation">
         <TextField label="Test command" className="font-mono" {...text("test_command")} error={error("validation_settings.test_command")} />

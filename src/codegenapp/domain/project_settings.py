@@ -7,9 +7,10 @@ is worse than a 422 that names it.
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from codegenapp.domain.limits import STORABLE
+from codegenapp.domain.network_policy import check_host_pattern
 from codegenapp.domain.states import CheckName
 
 _MAX_COMMAND_LENGTH = 4096
@@ -21,10 +22,21 @@ MAX_ENVIRONMENT_VARIABLES = 500
 # on a default 8 MiB stack): plain variables and secrets each get a part of it.
 MAX_ENVIRONMENT_BYTES = 512 * 1024
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# An image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
+_IMAGE = re.compile(
+    r"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
 # Set by the sandbox itself; a project may not override them.
 RESERVED_ENV_NAMES = frozenset({"PORT", "HOME", "PATH", "CI"})
 
+MAX_PATH_ENTRIES = 32
+MAX_ALLOWED_HOSTS = 100
+
 Command = Annotated[str, Field(max_length=_MAX_COMMAND_LENGTH), STORABLE]
+EnvName = Annotated[str, Field(max_length=MAX_ENV_NAME_LENGTH), STORABLE]
+EnvValue = Annotated[str, Field(max_length=MAX_ENV_VALUE_LENGTH), STORABLE]
+SandboxKind = Literal["bubblewrap", "docker", "process"]
 
 
 class _Settings(BaseModel):
@@ -43,22 +55,94 @@ def check_env_name(name: str) -> str:
     return name
 
 
+def check_environment(value: dict[str, str]) -> dict[str, str]:
+    """Raise `ValueError` unless every name can be a variable and the whole fits a process."""
+    for name in value:
+        check_env_name(name)
+    _check_size(value)
+    return value
+
+
+def _check_size(*parts: dict[str, str]) -> None:
+    size = sum(
+        len(name.encode()) + len(text.encode()) + 2 for part in parts for name, text in part.items()
+    )
+    if size > MAX_ENVIRONMENT_BYTES:
+        raise ValueError(
+            f"take {size} bytes; at most {MAX_ENVIRONMENT_BYTES} fit a process's environment"
+        )
+
+
+class ResourceSettings(_Settings):
+    """What one validation's sandbox may use, all its processes together."""
+
+    cpus: float = Field(default=2.0, ge=0.1, le=64, description="CPU time, in cores")
+    memory_mb: int = Field(default=4096, ge=64, le=1024 * 1024)
+    pids: int = Field(default=4096, ge=16, le=1_000_000, description="processes and threads")
+    disk_mb: int = Field(
+        default=10240, ge=64, le=16 * 1024 * 1024, description="the work area's disk space"
+    )
+
+
 class DeploymentSettings(_Settings):
     """How a pull request's code is built and started inside the sandbox."""
 
     build_command: Command = ""
     deploy_command: Command = ""
     health_check_url: Annotated[str, Field(max_length=2048), STORABLE] = ""
-    environment_variables: dict[
-        Annotated[str, Field(max_length=MAX_ENV_NAME_LENGTH), STORABLE],
-        Annotated[str, Field(max_length=MAX_ENV_VALUE_LENGTH), STORABLE],
-    ] = Field(
+    health_check_timeout_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="How long the deployed app may take to answer its health check with 2xx.",
+    )
+    environment_variables: dict[EnvName, EnvValue] = Field(
         default_factory=dict,
         max_length=MAX_ENVIRONMENT_VARIABLES,
-        description="Plain (non-secret) variables for the project's commands; secrets go "
-        "through /api/v1/projects/{id}/secrets.",
+        description="Plain (non-secret) variables for every command and the service; secrets "
+        "go through /api/v1/projects/{id}/secrets.",
+    )
+    build_environment: dict[EnvName, EnvValue] = Field(
+        default_factory=dict,
+        max_length=MAX_ENVIRONMENT_VARIABLES,
+        description="Added to environment_variables for the build, test and security commands "
+        "only.",
+    )
+    service_environment: dict[EnvName, EnvValue] = Field(
+        default_factory=dict,
+        max_length=MAX_ENVIRONMENT_VARIABLES,
+        description="Added to environment_variables for the deployed service only (e.g. NODE_ENV).",
     )
     port: int = Field(default=8000, ge=1, le=65535)
+    sandbox: SandboxKind | None = Field(
+        default=None,
+        description="Where validations run; default: the server's CODEGENAPP_SANDBOX.",
+    )
+    image: Annotated[str, Field(max_length=255), STORABLE] = Field(
+        default="",
+        validate_default=True,
+        description="The container image for the docker sandbox (required there), e.g. "
+        "python:3.12-slim.",
+    )
+    resources: ResourceSettings = Field(default_factory=ResourceSettings)
+    path_prepend: list[Annotated[str, Field(min_length=1, max_length=1024), STORABLE]] = Field(
+        default_factory=list,
+        max_length=MAX_PATH_ENTRIES,
+        description="Directories put first on PATH, relative to the checkout (e.g. .venv/bin, "
+        "node_modules/.bin) or absolute inside the sandbox.",
+    )
+    network: Literal["none", "registries"] = Field(
+        default="registries",
+        description="What the build, test and security commands may reach: nothing, or the "
+        "package registries (PyPI, npm, Debian) and allowed_hosts through an egress proxy. The "
+        "deployed app never reaches anything.",
+    )
+    allowed_hosts: list[Annotated[str, Field(max_length=253), STORABLE]] = Field(
+        default_factory=list,
+        max_length=MAX_ALLOWED_HOSTS,
+        description="More hosts the commands may reach when network is 'registries': exact "
+        "names (pypi.example.com) or subdomain wildcards (*.example.com).",
+    )
 
     @field_validator("health_check_url")
     @classmethod
@@ -69,17 +153,41 @@ class DeploymentSettings(_Settings):
             raise ValueError("must not contain white space")
         return value
 
-    @field_validator("environment_variables")
+    @field_validator("environment_variables", "build_environment", "service_environment")
     @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            check_env_name(name)
-        size = sum(len(name.encode()) + len(text.encode()) + 2 for name, text in value.items())
-        if size > MAX_ENVIRONMENT_BYTES:
+    def _env_names(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        check_environment(value)
+        if info.field_name != "environment_variables" and "environment_variables" in info.data:
+            try:
+                _check_size(info.data["environment_variables"], value)
+            except ValueError as error:
+                raise ValueError(f"with environment_variables, {error}") from None
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image_reference(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("sandbox") == "docker":
+            raise ValueError("is required when sandbox is 'docker' (e.g. node:20-slim)")
+        if value and not _IMAGE.fullmatch(value):
             raise ValueError(
-                f"take {size} bytes; at most {MAX_ENVIRONMENT_BYTES} fit a process's environment"
+                "must be an image reference such as python:3.12-slim or "
+                "registry.example.com/team/app@sha256:<digest>"
             )
         return value
+
+    @field_validator("path_prepend")
+    @classmethod
+    def _path_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if ":" in entry or any(ch.isspace() or not ch.isprintable() for ch in entry):
+                raise ValueError(f"{entry[:80]!r}: a directory may not hold ':' or white space")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str]) -> list[str]:
+        return [check_host_pattern(host) for host in value]
 
 
 class ValidationSettings(_Settings):

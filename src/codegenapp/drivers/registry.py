@@ -1,6 +1,8 @@
 """Settings → driver instances: one explicit `match` per family, no discovery magic."""
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from codegenapp.domain.project_settings import AgentSettings
 from codegenapp.drivers.agent import Agent
@@ -9,30 +11,60 @@ from codegenapp.drivers.forge import Forge
 from codegenapp.drivers.forge.local_git import LocalGitForge
 from codegenapp.drivers.sandbox import Sandbox
 from codegenapp.drivers.sandbox.bubblewrap import BubblewrapSandbox, bubblewrap_available
+from codegenapp.drivers.sandbox.docker import DockerSandbox, docker_available
 from codegenapp.drivers.sandbox.process import ProcessSandbox
-from codegenapp.errors import SandboxUnavailable
+from codegenapp.errors import SandboxError, SandboxUnavailable
 from codegenapp.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def make_sandbox(settings: Settings) -> Sandbox:
+def make_sandbox(kind: str, settings: Settings) -> Sandbox:
+    """The driver for `kind` ("auto" resolved already). Raise `SandboxUnavailable` if it
+    cannot run here, saying why and what to do."""
     state = settings.state_dir / "sandboxes"
-    match settings.sandbox:
+    match kind:
         case "process":
-            return ProcessSandbox(state_dir=state)
+            return ProcessSandbox(state_dir=state, work_root=settings.work_dir)
         case "bubblewrap":
             if not bubblewrap_available():
                 raise SandboxUnavailable(
-                    "CODEGENAPP_SANDBOX=bubblewrap but bwrap does not work here "
+                    "the bubblewrap sandbox does not work here "
                     "(install it: apt-get install -y bubblewrap)"
                 )
-            return BubblewrapSandbox(state_dir=state)
-        case "auto":
-            if bubblewrap_available():
-                return BubblewrapSandbox(state_dir=state)
-            log.warning("bubblewrap is not available: validations run NOT ISOLATED")
-            return ProcessSandbox(state_dir=state)
+            return BubblewrapSandbox(
+                state_dir=state,
+                work_root=settings.work_dir,
+                cache_root=settings.cache_dir,
+                tools=settings.tool_dirs,
+            )
+        case "docker":
+            return DockerSandbox(
+                settings.docker_host,
+                proxy_image=settings.egress_proxy_image,
+                publish_address=settings.docker_publish_address,
+            )
+        case _:
+            raise SandboxUnavailable(f"no sandbox driver named {kind!r}")
+
+
+def resolve_default(settings: Settings) -> str:
+    """The server's default sandbox: CODEGENAPP_SANDBOX, or for "auto" the best that works
+    here. Blocking (it tries bwrap once, and may ping Docker): call it at start-up."""
+    if settings.sandbox != "auto":
+        return settings.sandbox
+    if bubblewrap_available():
+        return "bubblewrap"
+    if _docker_answers(settings.docker_host):
+        return "docker"
+    log.warning("bubblewrap is not available: validations run NOT ISOLATED")
+    return "process"
+
+
+def _docker_answers(host: str | None) -> bool:
+    # Start-up may already run in the event loop: ask from a thread with a loop of its own.
+    with ThreadPoolExecutor(max_workers=1) as asking:
+        return asking.submit(asyncio.run, docker_available(host)).result() is None
 
 
 class Registry:
@@ -42,7 +74,10 @@ class Registry:
         self._local_git = LocalGitForge(
             settings.allowed_repository_roots, mirror_dir=settings.state_dir / "mirrors"
         )
-        self._sandbox = make_sandbox(settings)
+        self._settings = settings
+        self._default_sandbox = resolve_default(settings)
+        self._sandboxes: dict[str, Sandbox] = {}
+        self.sandbox(None)  # the default must work: say so at start-up, not at the first PR
         self._scripted = ScriptedAgent(
             state_dir=settings.state_dir / "agents" / "scripted", forge=self._local_git
         )
@@ -56,5 +91,32 @@ class Registry:
             case "scripted":
                 return self._scripted
 
-    def sandbox(self) -> Sandbox:
-        return self._sandbox
+    async def reap_sandboxes(self, *, mine: bool) -> list[str]:
+        """Remove what dead workers' sandboxes left on this machine (at start-up), or with
+        `mine` this process's own as well (at shutdown: in-flight validations were cut)."""
+        removed: list[str] = []
+        for kind in self._reapable():
+            try:
+                driver = self.sandbox(kind)
+            except SandboxUnavailable:
+                continue
+            try:
+                removed += await driver.reap(mine=mine)
+            except SandboxError as error:
+                log.warning("could not remove what %s sandboxes left: %s", kind, error)
+        return removed
+
+    def _reapable(self) -> list[str]:
+        # Host-process sandboxes share one state directory; Docker's are found by label, on
+        # the daemon this server uses (only if it uses one: no daemon is asked otherwise).
+        kinds = ["process"]
+        for kind in ("bubblewrap", "docker"):
+            if self._default_sandbox == kind or kind in self._sandboxes:
+                kinds.insert(0, kind)
+        return kinds
+
+    def sandbox(self, kind: str | None) -> Sandbox:
+        chosen = kind or self._default_sandbox
+        if chosen not in self._sandboxes:
+            self._sandboxes[chosen] = make_sandbox(chosen, self._settings)
+        return self._sandboxes[chosen]

@@ -26,7 +26,14 @@ class DriverSet(Protocol):
 
     def agent(self, settings: AgentSettings) -> Agent: ...
 
-    def sandbox(self) -> Sandbox: ...
+    async def reap_sandboxes(self, *, mine: bool) -> list[str]:
+        """Remove sandboxes left by dead workers (and with `mine`, this process's own)."""
+        ...
+
+    def sandbox(self, kind: str | None) -> Sandbox:
+        """The sandbox driver named `kind` (a project's setting, or a stored handle's driver);
+        None: the server's default. Raise `SandboxUnavailable` if it cannot run here."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

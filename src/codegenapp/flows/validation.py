@@ -97,10 +97,11 @@ async def run_attempt(validation_id: int) -> AttemptReport:
         secrets = await opened_secrets(session, validation.project_id) if project else {}
     if ValidationStatus(validation.status).is_final or project is None:
         return AttemptReport(ValidationStatus.CANCELLED, "the validation was closed before it ran")
-    sandbox = runtime.drivers.sandbox()
     if leftover:
-        await sandbox.destroy(SandboxHandle(**{k: str(v) for k, v in leftover.items()}))
+        stale = SandboxHandle.from_stored(leftover)
+        await runtime.drivers.sandbox(stale.driver).destroy(stale)
     settings = projects.settings_of(project)
+    sandbox = runtime.drivers.sandbox(settings.deployment_settings.sandbox)
     forge = runtime.drivers.forge(project.repository)
     pending = _commit_status(
         forge,
@@ -118,7 +119,6 @@ async def run_attempt(validation_id: int) -> AttemptReport:
         settings=settings,
         forge=forge,
         sandbox=sandbox,
-        work_root=runtime.settings.work_dir,
         secrets=secrets,
         masker=_masker(settings.deployment_settings.environment_variables, secrets),
         deadline=time.monotonic() + settings.validation_settings.timeout_minutes * 60,

@@ -8,7 +8,6 @@ start on a fresh work area (an attempt restarts whole after a crash).
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.project_settings import ProjectSettings
@@ -45,7 +44,6 @@ class StepContext:
     settings: ProjectSettings
     forge: Forge
     sandbox: Sandbox
-    work_root: Path
     secrets: Mapping[str, str]  # the project's, opened: for the sandbox's environment only
     masker: Masker
     deadline: float  # time.monotonic() by which the whole attempt must end

@@ -17,6 +17,7 @@ def _commands(ctx: StepContext) -> list[tuple[CheckName, str]]:
 
 async def run(ctx: StepContext, log: StepLog) -> StepResult:
     handle = ctx.require_handle()
+    deployment = ctx.settings.deployment_settings
     checks: dict[CheckName, CheckStatus] = {}
     for check, command in _commands(ctx):
         if not command:
@@ -26,7 +27,12 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         await log.note(f"{check.value}: $ {command}")
         try:
             result = await ctx.sandbox.exec(
-                handle, ["sh", "-c", command], on_output=log.write, timeout=ctx.remaining()
+                handle,
+                ["sh", "-c", command],
+                on_output=log.write,
+                timeout=ctx.remaining(),
+                env=deployment.build_environment,
+                egress=deployment.network == "registries",
             )
         except StepTimedOut:
             checks[check] = CheckStatus.FAILED
@@ -56,6 +62,7 @@ async def _start_service(
         ["sh", "-c", deployment.deploy_command],
         port=deployment.port,
         on_output=log.write,
+        env=deployment.service_environment,
     )
     checks[CheckName.DEPLOY] = CheckStatus.PASSED
     return StepResult(StepStatus.PASSED, f"deployed on port {deployment.port}", checks)

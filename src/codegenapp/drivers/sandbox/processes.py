@@ -6,7 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,21 +48,44 @@ class ProcessRecord:
     started: int
 
 
-def limits_argv(prlimit: str, limits: ResourceLimits, *, count_processes: bool) -> list[str]:
+SETPRIV = "/usr/bin/setpriv"
+_TETHER = (
+    'test "$PPID" = "$1" || exit 125; shift; '
+    'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"'
+)
+
+
+def tethered(command: Sequence[str], *, join: Sequence[str] = ()) -> list[str]:
+    """`command`, started so that it dies with this process, and in the cgroups whose
+    `cgroup.procs` files `join` names before it runs anything.
+
+    The kernel sends SIGKILL on the death of the parent (PR_SET_PDEATHSIG, set by setpriv and
+    kept across exec) only if it is set while the parent lives: the shell checks that its
+    parent is still us *after* setpriv set it, closing the window in which a worker killed
+    just after forking would leave a command running. bubblewrap's --die-with-parent then
+    carries the signal into the sandbox's own process tree.
+    """
+    script = ["/bin/sh", "-c", _TETHER, "sh", str(os.getpid()), *join, "--"]
+    return [SETPRIV, "--pdeathsig", "KILL", "--", *script, *command]
+
+
+def limits_argv(
+    prlimit: str, limits: ResourceLimits, *, count_processes: bool, address_space: bool = True
+) -> list[str]:
     """The `prlimit` prefix that applies `limits` to the command after it (soft = hard).
 
     RLIMIT_NPROC counts every process of the host user, so it is only worth setting where that
     user is private to the sandbox (a user namespace); the kernel never applies it to root.
+    RLIMIT_AS stands in for a memory cgroup where there is none (`address_space`); it is a
+    blunt one: runtimes that reserve address space up front (V8, the JVM) need headroom.
     """
     mib = 1024 * 1024
-    argv = [
-        prlimit,
-        f"--as={limits.memory_mb * mib}",
-        f"--fsize={limits.file_size_mb * mib}",
-        f"--nofile={limits.open_files}",
-    ]
+    argv = [prlimit]
+    if address_space:
+        argv.append(f"--as={limits.memory_mb * mib}")
+    argv += [f"--fsize={limits.file_size_mb * mib}", f"--nofile={limits.open_files}"]
     if count_processes:
-        argv.append(f"--nproc={limits.processes}")
+        argv.append(f"--nproc={limits.pids}")
     return [*argv, "--"]
 
 

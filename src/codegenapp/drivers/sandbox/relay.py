@@ -1,91 +1,143 @@
-"""Forwards each connection on a unix socket to 127.0.0.1:<port>; stdlib only, run in a sandbox.
+"""Relays connections across a sandbox's network boundary; stdlib only, run inside a sandbox.
 
-    python3 -I relay.py <unix-socket-path> <port> [-- service argv...]
+    python3 -I -S relay.py service <unix-socket> <port> -- <argv...>
+        accept on the unix socket, connect to 127.0.0.1:<port> inside (the host reaches a
+        service this way: the sandbox's loopback is its own)
+    python3 -I -S relay.py egress <port> <unix-socket> -- <argv...>
+        accept on 127.0.0.1:<port> inside, connect to the unix socket (a command reaches the
+        host's egress proxy this way, as HTTP(S)_PROXY=http://127.0.0.1:<port>)
 
-A service in a bubblewrap sandbox listens on the loopback of the sandbox's own network
-namespace, which the host cannot reach. A unix socket in the shared work area can be reached
-from both sides, so this relay runs inside next to the service, and the host bridges a TCP
-listener of its own to the socket. The host side imports `splice` from here too.
+A bubblewrap sandbox has no network but its own loopback; a unix socket in a directory bound
+into it can be reached from both sides. The relay listens first, then forks into the
+background and `argv` replaces it, so the command keeps its pid, output and exit status and
+finds the relay listening from its first instant. Threads, not asyncio: importing asyncio
+alone takes ~70 ms, paid by every command that starts here.
 """
 
-import asyncio
 import contextlib
 import os
 import socket
 import sys
-from pathlib import Path
+import threading
+from collections.abc import Callable
 
 CHUNK_BYTES = 65536
+BACKLOG = 128
+Connector = Callable[[], socket.socket]
 
 
-async def splice(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    peer_reader: asyncio.StreamReader,
-    peer_writer: asyncio.StreamWriter,
-) -> None:
-    """Copy bytes both ways until both directions have ended, then close both connections.
-    An end of stream is passed on as a half-close; an error on either side closes both."""
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copy until `source` ends, then pass the end on as a half-close."""
     try:
-        async with asyncio.TaskGroup() as directions:
-            directions.create_task(_copy(reader, peer_writer))
-            directions.create_task(_copy(peer_reader, writer))
-    except* OSError:
-        pass  # a reset from either end ends the exchange; nobody is waiting for a reason
-    finally:
-        for side in (writer, peer_writer):
-            side.close()
+        while chunk := source.recv(CHUNK_BYTES):
+            sink.sendall(chunk)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        # A reset on either side ends the exchange both ways.
+        for side in (source, sink):
             with contextlib.suppress(OSError):
-                await side.wait_closed()
+                side.shutdown(socket.SHUT_RDWR)
 
 
-async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    while chunk := await source.read(CHUNK_BYTES):
-        sink.write(chunk)
-        await sink.drain()
-    if sink.can_write_eof() and not sink.is_closing():
-        sink.write_eof()
+def _pair(client: socket.socket, connect: Connector) -> None:
+    try:
+        peer = connect()
+    except OSError:
+        client.close()  # nothing listening (yet): the caller sees the connection close
+        return
+    back = threading.Thread(target=_pump, args=(peer, client), daemon=True)
+    back.start()
+    _pump(client, peer)
+    back.join()
+    client.close()
+    peer.close()
 
 
-async def serve(listener: socket.socket, port: int) -> None:
-    """Forward every connection on `listener` (a listening unix socket) until killed."""
+def serve(listener: socket.socket, connect: Connector) -> None:
+    """Forward every connection on `listener` through a new `connect()`, until killed."""
+    while True:
+        client, _ = listener.accept()
+        threading.Thread(target=_pair, args=(client, connect), daemon=True).start()
 
-    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+
+def _unix_listener(path: str) -> socket.socket:
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # left by an earlier service on this port
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # close-on-exec by default
+    listener.bind(path)
+    listener.listen(BACKLOG)
+    return listener
+
+
+def _tcp_listener(port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(BACKLOG)
+    return listener
+
+
+def _tcp_connector(port: int) -> Connector:
+    return lambda: socket.create_connection(("127.0.0.1", port))
+
+
+def _unix_connector(path: str) -> Connector:
+    def connect() -> socket.socket:
+        peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            peer_reader, peer_writer = await asyncio.open_connection("127.0.0.1", port)
+            peer.connect(path)
         except OSError:
-            writer.close()  # not listening (yet): the caller sees the connection close
-            return
-        await splice(reader, writer, peer_reader, peer_writer)
+            peer.close()
+            raise
+        return peer
 
-    server = await asyncio.start_unix_server(forward, sock=listener)
-    async with server:
-        await server.serve_forever()
+    return connect
+
+
+USAGE = "usage: relay.py service <unix-socket> <port> | egress <port> <unix-socket> [-- argv...]"
+
+
+def _open_standard_fds() -> None:
+    """Give every closed standard descriptor /dev/null (bubblewrap closes standard input after
+    reading its arguments from it), so a socket made next never takes fd 0, 1 or 2."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: `fd`
 
 
 def main(argv: list[str]) -> int:
-    """`relay.py <unix-socket-path> <port> [-- service argv...]`: with a service, the relay
-    forks into the background once it listens and the service replaces this process, so the
-    service keeps its pid, output and exit status, and is reachable from its first instant."""
+    _open_standard_fds()
     split = argv.index("--") if "--" in argv else len(argv)
-    args, service = argv[:split], argv[split + 1 :]
-    if len(args) != 2 or not args[1].isdigit():
-        print("usage: relay.py <unix-socket-path> <port> [-- service argv...]", file=sys.stderr)
+    args, command = argv[:split], argv[split + 1 :]
+    if len(args) != 3 or args[0] not in ("service", "egress"):
+        print(USAGE, file=sys.stderr)
         return 2
-    path = Path(args[0])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)  # left by an earlier service on this port
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # close-on-exec by default
-    listener.bind(str(path))
-    listener.listen(128)
-    if service and os.fork() != 0:
+    mode, first, second = args
+    if mode == "service" and second.isdigit():
+        listener, connect = _unix_listener(first), _tcp_connector(int(second))
+    elif mode == "egress" and first.isdigit():
+        listener, connect = _tcp_listener(int(first)), _unix_connector(second)
+    else:
+        print(USAGE, file=sys.stderr)
+        return 2
+    if command and os.fork() != 0:
         listener.close()
         try:
-            os.execvp(service[0], service)  # noqa: S606 - the argv as given, no shell
+            os.execvp(command[0], command)  # noqa: S606 - the argv as given, no shell
         except OSError as exc:
-            print(f"relay: cannot run {service[0]!r}: {exc.strerror}", file=sys.stderr)
+            print(f"relay: cannot run {command[0]!r}: {exc.strerror}", file=sys.stderr)
             return 127
-    asyncio.run(serve(listener, int(args[1])))
+    if command:
+        # The background relay must not hold the command's output open after it exits.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+    serve(listener, connect)
     return 0
 
 

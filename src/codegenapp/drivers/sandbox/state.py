@@ -3,9 +3,10 @@
 Layout under the driver's `state_dir` (never inside a work area, so code in the sandbox cannot
 change what a driver reads back):
 
-    <id>/sandbox.json          the spec: name, work area, env, limits
+    <id>/sandbox.json          the spec and where the driver put it (work area, cgroup)
     <id>/process-<pid>.json    a command running now (removed when it ends)
     <id>/service-<port>.json   a service: its process, host port and, once known, exit code
+    <id>/egress/               the egress proxy's configuration and socket (bubblewrap)
 
 One file per process or service, each replaced atomically, so concurrent workers never
 overwrite each other's records.
@@ -34,9 +35,17 @@ T = TypeVar("T")
 class SandboxState:
     driver: str
     name: str
-    work_area: str
+    work_area: str  # on this host; never leaves the driver
     env: dict[str, str]
     limits: ResourceLimits
+    path_prepend: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    cache_dir: str = ""  # on this host: what commands see at /cache, if anything
+    cache_source: str = ""  # the project's shared cache that cache_dir shows
+    cache_writeback: bool = False  # copy what was written into cache_source at the end
+    quota_image: str = ""  # the file system image holding the work area, if it has a quota
+    cgroups: tuple[str, ...] = ()  # the sandbox's cgroup directories, if it has any
+    owner: ProcessRecord | None = None  # the worker that made it; it dies with that worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,14 @@ class ServiceRecord:
     exit_code: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class EgressRecord:
+    port: int  # where the sandbox's egress proxy listens, on this host's loopback
+    process: ProcessRecord
+
+
 _SANDBOX = TypeAdapter(SandboxState)
+_EGRESS = TypeAdapter(EgressRecord)
 _PROCESS = TypeAdapter(ProcessRecord)
 _SERVICE = TypeAdapter(ServiceRecord)
 
@@ -95,14 +111,33 @@ class StateStore:
     def service(self, sandbox_id: str, port: int) -> ServiceRecord | None:
         return _read(self.directory(sandbox_id) / f"service-{port}.json", _SERVICE)
 
+    def save_egress(self, sandbox_id: str, record: EgressRecord) -> None:
+        """Record the sandbox's egress proxy. Raise `SandboxError` if it was destroyed."""
+        try:
+            _write(self.directory(sandbox_id) / "egress.json", _EGRESS.dump_json(record))
+        except FileNotFoundError as exc:
+            raise SandboxError(f"sandbox {sandbox_id!r} was destroyed") from exc
+
+    def egress(self, sandbox_id: str) -> EgressRecord | None:
+        return _read(self.directory(sandbox_id) / "egress.json", _EGRESS)
+
     def processes(self, sandbox_id: str) -> list[ProcessRecord]:
-        """Every recorded process of the sandbox, commands and services alike."""
+        """Every recorded process of the sandbox: commands, services and its egress proxy."""
         directory = self.directory(sandbox_id)
         commands = [_read(path, _PROCESS) for path in directory.glob("process-*.json")]
         services = [_read(path, _SERVICE) for path in directory.glob("service-*.json")]
-        return [record for record in commands if record is not None] + [
-            service.process for service in services if service is not None
+        egress = self.egress(sandbox_id)
+        return [
+            *(record for record in commands if record is not None),
+            *(service.process for service in services if service is not None),
+            *([egress.process] if egress is not None else []),
         ]
+
+    def ids(self) -> list[str]:
+        """Every sandbox with stored state."""
+        if not self.root.is_dir():
+            return []
+        return sorted(entry.name for entry in self.root.iterdir() if _ID.fullmatch(entry.name))
 
     def remove(self, sandbox_id: str) -> None:
         """Forget the sandbox. Idempotent."""

@@ -1,0 +1,107 @@
+import { project } from "../testing/samples";
+import { bodyOf, draftOf } from "./project-draft";
+
+describe("bodyOf", () => {
+  it("sends numbers as numbers, a list entry a line without the blank ones, and NAME=value lines as maps", () => {
+    const draft = {
+      ...draftOf(),
+      sandbox: "docker" as const,
+      image: " node:20-slim ",
+      cpus: "1.5",
+      memory_mb: "2048",
+      pids: "256",
+      disk_mb: "4096",
+      health_check_timeout_seconds: "90",
+      path_prepend: ".venv/bin\n\n  node_modules/.bin  \n",
+      network: "none" as const,
+      allowed_hosts: "pypi.example.com\n\n*.example.org",
+      build_environment: "NODE_ENV=development\n\nPIP_INDEX_URL=https://pypi.example.com/simple?a=b",
+      service_environment: "NODE_ENV=production",
+    };
+    const { body, problems } = bodyOf(draft);
+    expect(problems).toEqual({});
+    expect(body.deployment_settings).toMatchObject({
+      sandbox: "docker",
+      image: "node:20-slim",
+      resources: { cpus: 1.5, memory_mb: 2048, pids: 256, disk_mb: 4096 },
+      health_check_timeout_seconds: 90,
+      path_prepend: [".venv/bin", "node_modules/.bin"],
+      network: "none",
+      allowed_hosts: ["pypi.example.com", "*.example.org"],
+      build_environment: { NODE_ENV: "development", PIP_INDEX_URL: "https://pypi.example.com/simple?a=b" },
+      service_environment: { NODE_ENV: "production" },
+    });
+  });
+
+  it("sends the server's default sandbox as null, and a new project's limits as the API's defaults", () => {
+    const { body } = bodyOf(draftOf());
+    expect(body.deployment_settings).toMatchObject({
+      sandbox: null,
+      image: "",
+      resources: { cpus: 2, memory_mb: 4096, pids: 4096, disk_mb: 10240 },
+      network: "registries",
+      allowed_hosts: [],
+      path_prepend: [],
+      health_check_timeout_seconds: 30,
+    });
+  });
+
+  it("sends an untouched project's settings back exactly as they came", () => {
+    const stored = project({
+      deployment_settings: {
+        ...project().deployment_settings,
+        environment_variables: { APP_MODE: "demo" },
+        build_environment: { NODE_ENV: "development" },
+        service_environment: { NODE_ENV: "production", GREETING: "a=b" },
+        sandbox: "docker",
+        image: "python:3.12-slim",
+        resources: { cpus: 0.5, memory_mb: 512, pids: 64, disk_mb: 1024 },
+        path_prepend: [".venv/bin", "/opt/tools/bin"],
+        network: "none",
+        allowed_hosts: ["pypi.example.com", "*.example.org"],
+        health_check_timeout_seconds: 120,
+      },
+    });
+    const { body, problems } = bodyOf(draftOf(stored), stored);
+    expect(problems).toEqual({});
+    expect(body.deployment_settings).toEqual(stored.deployment_settings);
+    expect(body.validation_settings).toEqual(stored.validation_settings);
+    expect(body.notification_settings).toEqual(stored.notification_settings);
+    expect(body.agent).toEqual(stored.agent);
+  });
+
+  it("keeps the settings of an edited project that the form has no field for", () => {
+    const stored = project();
+    const newer = {
+      ...stored,
+      deployment_settings: {
+        ...stored.deployment_settings,
+        seccomp: "strict",
+        resources: { cpus: 2, memory_mb: 4096, pids: 4096, disk_mb: 10240, swap_mb: 0 },
+      },
+    };
+    const { body } = bodyOf({ ...draftOf(newer), memory_mb: "1024" }, newer);
+    expect(body.deployment_settings).toMatchObject({
+      seccomp: "strict",
+      resources: { memory_mb: 1024, swap_mb: 0 },
+    });
+  });
+
+  it("names what is not a number, and the first line of each environment that is not NAME=value", () => {
+    const { problems } = bodyOf({
+      ...draftOf(),
+      cpus: "two",
+      memory_mb: "1.5",
+      health_check_timeout_seconds: "",
+      build_environment: "NODE_ENV=development\n\nnot a variable\nalso not",
+      service_environment: "=production",
+    });
+    expect(problems).toEqual({
+      "deployment_settings.resources.cpus": "Enter a number, such as 2 or 0.5.",
+      "deployment_settings.resources.memory_mb": "Enter a whole number.",
+      "deployment_settings.health_check_timeout_seconds": "Enter a whole number.",
+      "deployment_settings.build_environment": "Line 3 is not NAME=value.",
+      "deployment_settings.service_environment": "Line 1 is not NAME=value.",
+    });
+  });
+});
