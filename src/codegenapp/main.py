@@ -50,6 +50,7 @@ from codegenapp.files import (
 from codegenapp.flows import reconcile
 from codegenapp.flows.actions import RUN_QUEUE
 from codegenapp.flows.runtime import Runtime, bind
+from codegenapp.flows.validation import BASELINE_QUEUE
 from codegenapp.flows.validation import QUEUE as VALIDATION_QUEUE
 from codegenapp.settings import Settings, redacted
 
@@ -195,6 +196,12 @@ async def launch_workflows(settings: Settings, *, listen: bool) -> None:
     await DBOS.register_queue_async(
         VALIDATION_QUEUE,
         worker_concurrency=settings.validation_concurrency,
+        polling_interval_sec=interval,
+        on_conflict="always_update",
+    )
+    await DBOS.register_queue_async(
+        BASELINE_QUEUE,
+        worker_concurrency=1,  # a base branch's build is background work
         polling_interval_sec=interval,
         on_conflict="always_update",
     )

@@ -18,6 +18,8 @@ async def test_the_feed_reads_the_newest_events_first_and_catching_up_reads_the_
                 "name": name,
                 "repository": str(make_repository(tmp_path / name, {"app.py": APP})),
                 "agent": {"provider": "scripted", "recipe": recipe},
+                # No base-branch validation: its events would come between the projects'.
+                "validation_settings": {"validate_base_branch": False},
             }
             assert (await client.post("/api/v1/projects", json=body)).status_code == 201
         url = "/api/v1/events"

@@ -299,7 +299,11 @@ async def test_cancelling_a_run_mid_validation_stops_its_sandbox_and_cleans_up(
         update={
             "deployment_settings": SERVICE.deployment_settings.model_copy(
                 update={"build_command": "sleep 60"}
-            )
+            ),
+            # No baseline building beside it: the work directory must end empty.
+            "validation_settings": SERVICE.validation_settings.model_copy(
+                update={"validate_base_branch": False}
+            ),
         }
     )
     project_id, _ = await _project(backend, tmp_path, [{"files": {"x": "1\n"}}], settings=settings)

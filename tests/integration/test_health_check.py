@@ -46,7 +46,7 @@ async def _validate(runtime: Runtime, tmp_path: Path, app: str) -> tuple[str, st
             health_check_timeout_seconds=2,
             port=PORT,
         ),
-        validation_settings=ValidationSettings(max_retries=0),
+        validation_settings=ValidationSettings(max_retries=0, validate_base_branch=False),
     )
     project = await project_flows.create_project(
         name=f"health-{tmp_path.name}",

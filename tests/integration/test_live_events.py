@@ -38,6 +38,11 @@ async def test_the_websocket_refuses_a_missing_or_wrong_token(server: Server) ->
         assert closed.value.rcvd.code == 1008
 
 
+# These projects validate no base branch: its background validation's events would interleave
+# with the ones these tests count.
+QUIET = {"validation_settings": {"validate_base_branch": False}}
+
+
 async def test_a_client_reconnecting_with_since_gets_what_it_missed_then_live_events(
     server: Server, tmp_path: Path
 ) -> None:
@@ -47,7 +52,7 @@ async def test_a_client_reconnecting_with_since_gets_what_it_missed_then_live_ev
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
         first = await client.post(
             "/api/v1/projects",
-            json={"name": "a", "repository": str(repo), "agent": {"recipe": recipe}},
+            json={"name": "a", "repository": str(repo), "agent": {"recipe": recipe}, **QUIET},
         )
         assert first.status_code == 201
         async with websockets.connect(f"{server.ws_url}?token={TEST_TOKEN}&since=0") as ws:
@@ -58,7 +63,7 @@ async def test_a_client_reconnecting_with_since_gets_what_it_missed_then_live_ev
         # While no client listens: a second project and a whole agent run.
         await client.post(
             "/api/v1/projects",
-            json={"name": "b", "repository": str(repo), "agent": {"recipe": recipe}},
+            json={"name": "b", "repository": str(repo), "agent": {"recipe": recipe}, **QUIET},
         )
         run = await actions.start_run(project_id=first.json()["id"], goal="Say hi")
         async with websockets.connect(
@@ -84,7 +89,7 @@ async def _listening(server: Server, tmp_path: Path) -> tuple[websockets.ClientC
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
         project = await client.post(
             "/api/v1/projects",
-            json={"name": "p", "repository": str(repo), "agent": {"recipe": recipe}},
+            json={"name": "p", "repository": str(repo), "agent": {"recipe": recipe}, **QUIET},
         )
     project_id = int(project.json()["id"])
     ws = await websockets.connect(

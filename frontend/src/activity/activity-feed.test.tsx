@@ -54,4 +54,16 @@ describe("describeEvent", () => {
     const line = describeEvent(event("project_secret_set", { name: "DB_URL", created: true, value: "hunter22" }));
     expect(line.text).not.toContain("hunter22");
   });
+
+  it("names a baseline's validation by its branch, and says whose fault a verdict is", () => {
+    const ofBaseline = { validation_id: 2, agent_run_id: null, kind: "baseline", pr_number: null, attempt: 1 };
+    expect(describeEvent(event("validation_queued", { ...ofBaseline, status: "queued" })).text).toBe(
+      "Validation of the base branch queued",
+    );
+    const ofPullRequest = { validation_id: 3, kind: "pull_request", pr_number: 1, attempt: 2 };
+    const setup = event("validation_completed", { ...ofPullRequest, status: "error", fault: "setup", reason: "npm: not found" });
+    expect(describeEvent(setup).text).toBe(
+      "Validation of PR #1 (attempt 2) error (setup: the base branch fails the same way — fix the project's settings): npm: not found",
+    );
+  });
 });

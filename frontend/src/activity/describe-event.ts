@@ -3,10 +3,12 @@ import type { Event } from "../api/types";
 import { numberIn, textIn } from "../live/event-data";
 import { shortSha } from "../format/format";
 import {
+  FAULTS,
   RUN_STATES,
   STEP_NAMES,
   STEP_STATES,
   VALIDATION_STATES,
+  isFault,
   isRunStatus,
   isStepName,
   isStepStatus,
@@ -19,7 +21,10 @@ export type EventLine = { text: string; tone: Tone };
 export function describeEvent(event: Event): EventLine {
   const data = event.data;
   const run = `Run ${numberIn(data, "agent_run_id") ?? "?"}`;
-  const validation = `Validation of PR #${numberIn(data, "pr_number") ?? "?"} (attempt ${numberIn(data, "attempt") ?? "?"})`;
+  const validation =
+    data.kind === "baseline"
+      ? "Validation of the base branch"
+      : `Validation of PR #${numberIn(data, "pr_number") ?? "?"} (attempt ${numberIn(data, "attempt") ?? "?"})`;
   const status = data.status;
   switch (event.type) {
     case "project_created":
@@ -64,7 +69,8 @@ export function describeEvent(event: Event): EventLine {
     }
     case "validation_completed": {
       const word = isValidationStatus(status) ? VALIDATION_STATES[status] : VALIDATION_STATES.error;
-      return { text: `${validation} ${word.word.toLowerCase()}: ${textIn(data, "reason") ?? ""}`, tone: word.tone };
+      const fault = isFault(data.fault) ? ` (${FAULTS[data.fault].word.toLowerCase()}: ${FAULTS[data.fault].meaning})` : "";
+      return { text: `${validation} ${word.word.toLowerCase()}${fault}: ${textIn(data, "reason") ?? ""}`, tone: word.tone };
     }
     case "merge_blocked":
       return { text: `Merge blocked: ${textIn(data, "reason") ?? ""}`, tone: "bad" };

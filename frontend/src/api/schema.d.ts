@@ -369,6 +369,26 @@ export interface components {
             recipe: string;
         };
         /**
+         * BaselineSummary
+         * @description The newest validation of the project's base branch: when it fails, pull requests that
+         *     fail the same way are the settings' fault, not theirs.
+         */
+        BaselineSummary: {
+            /** Branch */
+            branch: string | null;
+            failed_check: components["schemas"]["CheckName"] | null;
+            failed_step: components["schemas"]["StepName"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string | null;
+            /** Sha */
+            sha: string;
+            status: components["schemas"]["ValidationStatus"];
+        };
+        /**
          * CheckName
          * @description The finer results the steps produce; `required_checks` names these.
          * @enum {string}
@@ -501,6 +521,12 @@ export interface components {
          * @enum {string}
          */
         EventType: "agent_run_started" | "agent_run_progress" | "agent_run_completed" | "validation_started" | "validation_progress" | "validation_completed" | "agent_run_plan_ready" | "agent_run_fix_requested" | "validation_queued" | "validation_log" | "pull_request_opened" | "pull_request_updated" | "pull_request_merged" | "merge_blocked" | "project_created" | "project_updated" | "project_deleted" | "project_secret_set" | "project_secret_deleted";
+        /**
+         * Fault
+         * @description Whose fault a validation that did not pass is, decided before any agent is asked.
+         * @enum {string}
+         */
+        Fault: "code" | "setup" | "infrastructure";
         /** FieldError */
         FieldError: {
             /** Loc */
@@ -656,6 +682,7 @@ export interface components {
         ProjectStatsRead: {
             /** Attempts Per Merged Pr */
             attempts_per_merged_pr: components["schemas"]["MergedAttempts"][];
+            baseline: components["schemas"]["BaselineSummary"] | null;
             /** History */
             history: components["schemas"]["ValidationPointRead"][];
             last_run: components["schemas"]["RunSummary"] | null;
@@ -772,6 +799,12 @@ export interface components {
          * @enum {string}
          */
         StepStatus: "pending" | "running" | "passed" | "failed" | "skipped" | "cancelled";
+        /**
+         * ValidationKind
+         * @description What was validated: a pull request's head, or the base branch it would merge into.
+         * @enum {string}
+         */
+        ValidationKind: "pull_request" | "baseline";
         /** ValidationPointRead */
         ValidationPointRead: {
             /** Attempt */
@@ -795,6 +828,10 @@ export interface components {
             agent_run_id: number | null;
             /** Attempt */
             attempt: number;
+            /** Base Branch */
+            base_branch: string | null;
+            /** Base Sha */
+            base_sha: string | null;
             /** Checks */
             checks: {
                 [key: string]: components["schemas"]["CheckStatus"];
@@ -806,13 +843,16 @@ export interface components {
             created_at: string;
             /** Error Context */
             error_context: string | null;
+            failed_check: components["schemas"]["CheckName"] | null;
             failed_step: components["schemas"]["StepName"] | null;
+            fault: components["schemas"]["Fault"] | null;
             /** Finished At */
             finished_at: string | null;
             /** Head Sha */
             head_sha: string;
             /** Id */
             id: number;
+            kind: components["schemas"]["ValidationKind"];
             /** Merge Blocked Reason */
             merge_blocked_reason: string | null;
             /** Merge Sha */
@@ -820,7 +860,7 @@ export interface components {
             /** Merged */
             merged: boolean;
             /** Pr Number */
-            pr_number: number;
+            pr_number: number | null;
             /** Project Id */
             project_id: number;
             /** Reason */
@@ -863,6 +903,12 @@ export interface components {
              * @default 30
              */
             timeout_minutes: number;
+            /**
+             * Validate Base Branch
+             * @description Validate the base branch too (once per commit and settings), so that a pull request failing where its base fails the same way is reported as a setup problem instead of being sent back to the agent.
+             * @default true
+             */
+            validate_base_branch: boolean;
         };
         /**
          * ValidationStatus
@@ -2055,6 +2101,7 @@ export interface operations {
                 project_id?: number | null;
                 agent_run_id?: number | null;
                 status?: components["schemas"]["ValidationStatus"] | null;
+                kind?: components["schemas"]["ValidationKind"] | null;
                 limit?: number;
                 offset?: number;
             };

@@ -8,6 +8,8 @@ export type Project = Schemas["ProjectRead"];
 export type ProjectCreate = Schemas["ProjectCreate"];
 export type ProjectUpdate = Schemas["ProjectUpdate"];
 export type ProjectStats = Schemas["ProjectStatsRead"];
+/** The newest validation of a project's base branch, as its stats name it. */
+export type BaselineSummary = Schemas["BaselineSummary"];
 export type ProjectPage = Schemas["Page_ProjectRead_"];
 export type DeploymentSettings = Schemas["DeploymentSettings"];
 export type ValidationSettings = Schemas["ValidationSettings"];
@@ -27,6 +29,8 @@ export type PullRequest = Schemas["PullRequestRead"];
 export type Validation = Schemas["ValidationRead"];
 export type ValidationPage = Schemas["Page_ValidationRead_"];
 export type ValidationStatus = Schemas["ValidationStatus"];
+export type ValidationKind = Schemas["ValidationKind"];
+export type Fault = Schemas["Fault"];
 export type Step = Schemas["StepRead"];
 export type StepName = Schemas["StepName"];
 export type StepStatus = Schemas["StepStatus"];

@@ -31,3 +31,8 @@ export function percent(rate: number): string {
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : "";
 }
+
+/** A commit of a branch: "main @ abc1234". */
+export function branchAt(branch: string | null, sha: string): string {
+  return `${branch ?? "(unknown branch)"} @ ${shortSha(sha)}`;
+}

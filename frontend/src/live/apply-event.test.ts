@@ -1,7 +1,7 @@
 import { queryKeys } from "../api/query-keys";
 import type { AgentRun, Event, ProjectStats, Validation, ValidationPage } from "../api/types";
 import { makeTestClient } from "../testing/render";
-import { event, run, secret, stats, validation } from "../testing/samples";
+import { baselineSummary, event, run, secret, stats, validation } from "../testing/samples";
 import { FEED_LENGTH, applyEvent } from "./apply-event";
 
 describe("applyEvent", () => {
@@ -154,5 +154,46 @@ describe("applyEvent", () => {
     expect(client.getQueryData(queryKeys.validations.log(3, "deploy"))).toBe("$ make\nbuilt\n");
     expect(client.getQueryData(queryKeys.validations.log(3, "clone"))).toBeUndefined();
     expect(client.getQueryData(queryKeys.events.feed(null))).toBeUndefined();
+  });
+
+  it("keeps a project's base-branch line in step with its baseline, and only with it", () => {
+    const client = makeTestClient();
+    client.setQueryData(queryKeys.projects.stats(1), stats({ baseline: baselineSummary({ status: "queued", reason: null }) }));
+    const baselineOf = () => client.getQueryData<ProjectStats>(queryKeys.projects.stats(1))?.baseline;
+    const ofBaseline = { validation_id: 2, agent_run_id: null, kind: "baseline", pr_number: null, attempt: 1 };
+
+    applyEvent(client, event("validation_started", { ...ofBaseline, status: "running" }));
+    expect(baselineOf()?.status).toBe("running");
+
+    const ofPullRequest = { validation_id: 3, agent_run_id: 7, kind: "pull_request", pr_number: 1, attempt: 1 };
+    applyEvent(client, event("validation_completed", { ...ofPullRequest, status: "failed", fault: "code" }));
+    expect(baselineOf()?.status).toBe("running");
+
+    applyEvent(
+      client,
+      event("validation_completed", { ...ofBaseline, status: "failed", failed_step: "deploy", fault: null, reason: "npm: not found" }),
+    );
+    expect(baselineOf()).toMatchObject({ id: 2, status: "failed", failed_step: "deploy", reason: "npm: not found" });
+  });
+
+  it("reads a project's stats again when a newer baseline starts", async () => {
+    const client = makeTestClient();
+    await client.prefetchQuery({ queryKey: queryKeys.projects.stats(1), queryFn: () => stats({ baseline: baselineSummary() }) });
+    applyEvent(
+      client,
+      event("validation_started", { validation_id: 5, agent_run_id: null, kind: "baseline", pr_number: null, attempt: 1, status: "running" }),
+    );
+    expect(client.getQueryState(queryKeys.projects.stats(1))?.isInvalidated).toBe(true);
+    expect(client.getQueryData<ProjectStats>(queryKeys.projects.stats(1))?.baseline?.status).toBe("passed");
+  });
+
+  it("records whose fault a finished validation is", () => {
+    const client = makeTestClient();
+    client.setQueryData(queryKeys.validations.detail(3), validation());
+    applyEvent(
+      client,
+      event("validation_completed", { validation_id: 3, agent_run_id: 7, kind: "pull_request", status: "error", fault: "setup" }),
+    );
+    expect(client.getQueryData<Validation>(queryKeys.validations.detail(3))).toMatchObject({ status: "error", fault: "setup" });
   });
 });

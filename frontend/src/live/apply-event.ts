@@ -8,6 +8,7 @@ import { queryKeys } from "../api/query-keys";
 import type {
   AgentRun,
   AgentRunPage,
+  BaselineSummary,
   Event,
   EventType,
   LiveEvent,
@@ -17,6 +18,7 @@ import type {
 } from "../api/types";
 import {
   isCheckStatus,
+  isFault,
   isRunStatus,
   isStepName,
   isStepStatus,
@@ -70,8 +72,12 @@ const handlers: Record<EventType, Handler> = {
     }
     invalidateStats(client, event);
   },
-  validation_started: patchValidationStep,
+  validation_started: (client, event) => {
+    patchValidationStep(client, event);
+    patchBaseline(client, event, (baseline) => baseline);
+  },
   validation_progress: (client, event) => {
+    patchBaseline(client, event, (baseline) => baseline);
     const id = numberIn(event.data, "validation_id");
     if (event.data.restarted === true && id !== null) {
       // Resumed after a crash: its steps start over, as stored.
@@ -82,14 +88,22 @@ const handlers: Record<EventType, Handler> = {
     patchValidationStep(client, event);
   },
   validation_completed: (client, event) => {
-    const failedStep = event.data.failed_step;
+    const failedStep = isStepName(event.data.failed_step) ? event.data.failed_step : null;
+    const fault = isFault(event.data.fault) ? event.data.fault : null;
     const reason = textIn(event.data, "reason");
     const checks = event.data.checks;
     patchValidation(client, event, (validation) => ({
       ...validation,
-      failed_step: isStepName(failedStep) ? failedStep : null,
+      failed_step: failedStep,
+      fault,
       reason: reason ?? validation.reason,
       checks: checksOf(checks) ?? validation.checks,
+    }));
+    patchBaseline(client, event, (baseline) => ({
+      ...baseline,
+      failed_step: failedStep,
+      reason: reason ?? baseline.reason,
+      finished_at: event.ts,
     }));
     // The error context, finishing times and closed steps come with the validation.
     invalidateValidation(client, event);
@@ -247,6 +261,32 @@ function patchValidationStep(client: QueryClient, event: Event): void {
       ? validation.steps.map((candidate) => (candidate.name === step ? after : candidate))
       : [...validation.steps, after];
     return { ...validation, started_at: started, steps };
+  });
+}
+
+/** A baseline's event changes its project's base-branch line (the newest baseline, in the
+ * stats): patched when it is the baseline shown, read again when it is a newer one. Events of
+ * pull requests' validations pass through. */
+function patchBaseline(
+  client: QueryClient,
+  event: Event,
+  change: (baseline: BaselineSummary) => BaselineSummary,
+): void {
+  const id = numberIn(event.data, "validation_id");
+  if (event.data.kind !== "baseline" || event.project_id === null || id === null) return;
+  const key = queryKeys.projects.stats(event.project_id);
+  const shown = client.getQueryData<ProjectStats>(key)?.baseline;
+  if (shown === undefined) return; // nobody is looking at this project's stats
+  if (shown === null || shown.id < id) {
+    void client.invalidateQueries({ queryKey: key });
+    return;
+  }
+  if (shown.id !== id) return; // an older baseline's late news
+  const status = event.data.status;
+  client.setQueryData<ProjectStats>(key, (stats) => {
+    if (stats?.baseline?.id !== id) return stats;
+    const next = change(stats.baseline);
+    return { ...stats, baseline: isValidationStatus(status) ? { ...next, status } : next };
   });
 }
 

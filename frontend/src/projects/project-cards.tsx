@@ -1,4 +1,4 @@
-// Every project at a glance: repository, last run, last verdict, success rate.
+// Every project at a glance: repository, last run, last verdict, its base branch, success rate.
 import { FolderGit2 } from "lucide-react";
 import type { Project } from "../api/types";
 import { AgentLabel } from "../agent-runs/agent-label";
@@ -7,6 +7,7 @@ import { Link } from "../routing/link";
 import { paths } from "../routing/routes";
 import { StateBadge } from "../states/state-badge";
 import { RUN_STATES, VALIDATION_STATES } from "../states/state-words";
+import { BaseBranchStatus } from "./base-branch";
 import { useProjectStats } from "./queries";
 
 export function ProjectCards({ projects }: { projects: Project[] }) {
@@ -70,6 +71,10 @@ export function ProjectCard({ project }: { project: Project }) {
           ) : (
             "None yet"
           )}
+        </dd>
+        <dt className="text-slate-500">Base branch</dt>
+        <dd className="min-w-0">
+          <BaseBranchStatus project={project} baseline={stats?.baseline} />
         </dd>
         <dt className="text-slate-500">Success rate</dt>
         <dd>

@@ -33,6 +33,12 @@ describe("bodyOf", () => {
     });
   });
 
+  it("validates a new project's base branch unless the person turns it off", () => {
+    expect(bodyOf(draftOf()).body.validation_settings?.validate_base_branch).toBe(true);
+    const off = bodyOf({ ...draftOf(), validate_base_branch: false }).body;
+    expect(off.validation_settings?.validate_base_branch).toBe(false);
+  });
+
   it("sends the server's default sandbox as null, and a new project's limits as the API's defaults", () => {
     const { body } = bodyOf(draftOf());
     expect(body.deployment_settings).toMatchObject({

@@ -35,6 +35,7 @@ export type Draft = {
   security_command: string;
   required_checks: CheckName[];
   auto_merge: boolean;
+  validate_base_branch: boolean;
   max_retries: string;
   timeout_minutes: string;
   slack_webhook: string;
@@ -73,6 +74,7 @@ export const FIELDS = [
   "validation_settings.security_command",
   "validation_settings.required_checks",
   "validation_settings.auto_merge",
+  "validation_settings.validate_base_branch",
   "validation_settings.max_retries",
   "validation_settings.timeout_minutes",
   "notification_settings.slack_webhook",
@@ -121,6 +123,7 @@ export function draftOf(project?: Project): Draft {
     security_command: validation?.security_command ?? "",
     required_checks: validation?.required_checks ?? [],
     auto_merge: validation?.auto_merge ?? true,
+    validate_base_branch: validation?.validate_base_branch ?? true,
     max_retries: String(validation?.max_retries ?? 3),
     timeout_minutes: String(validation?.timeout_minutes ?? 30),
     slack_webhook: notification?.slack_webhook ?? "",
@@ -210,6 +213,7 @@ export function bodyOf(draft: Draft, kept?: Project): Built {
       auto_merge: draft.auto_merge,
       max_retries: whole("validation_settings.max_retries", draft.max_retries),
       timeout_minutes: whole("validation_settings.timeout_minutes", draft.timeout_minutes),
+      validate_base_branch: draft.validate_base_branch,
     },
     notification_settings: {
       ...kept?.notification_settings,

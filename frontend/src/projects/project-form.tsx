@@ -195,6 +195,11 @@ export function ProjectForm({ project }: { project?: Project }) {
           error={error("validation_settings.timeout_minutes")}
         />
         <Toggle label="Merge automatically when green" checked={draft.auto_merge} onChange={set("auto_merge")} />
+        <Toggle
+          label="Validate the base branch too (tells setup problems from the code's)"
+          checked={draft.validate_base_branch}
+          onChange={set("validate_base_branch")}
+        />
       </Section>
       <Section title="Notifications">
         <TextField label="Slack webhook" {...text("slack_webhook")} error={error("notification_settings.slack_webhook")} />

@@ -12,6 +12,7 @@ import { Panel } from "../controls/panel";
 import { Problem, errorText } from "../controls/problem";
 import { Link } from "../routing/link";
 import { paths } from "../routing/routes";
+import { BaseBranchStatus } from "./base-branch";
 import { ProjectSecrets } from "./project-secrets";
 import { useProject, useProjectStats } from "./queries";
 
@@ -33,6 +34,14 @@ export function ProjectPage({ projectId, runId }: { projectId: number; runId: nu
               <span className="font-mono text-xs break-all">{project.data.repository}</span>
               <AgentLabel provider={project.data.agent.provider} isAi={false} />
             </p>
+          )}
+          {project.data && (
+            <dl className="mt-2 flex flex-wrap items-start gap-x-2 gap-y-1 text-sm">
+              <dt className="text-slate-500">Base branch</dt>
+              <dd className="min-w-0">
+                <BaseBranchStatus project={project.data} baseline={stats.data?.baseline} />
+              </dd>
+            </dl>
           )}
         </div>
         <Link

@@ -1,5 +1,13 @@
 // The words every state is shown with: colour only repeats what the word says.
-import type { AgentRunStatus, CheckStatus, StepName, StepStatus, ValidationStatus } from "../api/types";
+import type {
+  AgentRunStatus,
+  CheckName,
+  CheckStatus,
+  Fault,
+  StepName,
+  StepStatus,
+  ValidationStatus,
+} from "../api/types";
 
 export type Tone = "neutral" | "active" | "waiting" | "good" | "bad";
 export type StateWord = { word: string; tone: Tone };
@@ -38,6 +46,24 @@ export const CHECK_STATES: Record<CheckStatus, StateWord> = {
   skipped: { word: "Skipped", tone: "neutral" },
 };
 
+/** A project's base branch as its newest baseline found it ("main passes", "main fails"). */
+export const BASELINE_STATES: Record<ValidationStatus, StateWord> = {
+  queued: { word: "Queued", tone: "neutral" },
+  running: { word: "Running…", tone: "active" },
+  passed: { word: "Passes", tone: "good" },
+  failed: { word: "Fails", tone: "bad" },
+  cancelled: { word: "Cancelled", tone: "neutral" },
+  error: { word: "Could not run", tone: "bad" },
+};
+
+/** Whose fault a verdict other than a pass is: a word to scan for, and what it means for the
+ * person reading it. */
+export const FAULTS: Record<Fault, { word: string; meaning: string }> = {
+  code: { word: "Code", meaning: "sent back to the agent" },
+  setup: { word: "Setup", meaning: "the base branch fails the same way — fix the project's settings" },
+  infrastructure: { word: "Infrastructure", meaning: "the sandbox could not run it" },
+};
+
 export const MERGED: StateWord = { word: "Merged", tone: "good" };
 export const MERGE_BLOCKED: StateWord = { word: "Merge blocked", tone: "bad" };
 
@@ -52,6 +78,24 @@ export const STEP_NAMES: Record<StepName, string> = {
 };
 export const PIPELINE = Object.keys(STEP_NAMES) as StepName[];
 
+/** The checks by what their command does; the deploy step runs four of them. */
+export const CHECK_NAMES: Record<CheckName, string> = {
+  build: "build",
+  test: "tests",
+  security: "security scan",
+  deploy: "deploy command",
+  health: "health check",
+  web_eval: "browser evaluation",
+};
+
+/** Where a validation failed: the step, and its check when the step has more than one
+ * ("Build, test and deploy (build)", but "Health check", not "Health check (health check)"). */
+export function failedAt(step: StepName | null, check: CheckName | null): string | null {
+  if (step === null) return check === null ? null : CHECK_NAMES[check];
+  const alone = (step === "health_check" && check === "health") || (step === "web_eval" && check === "web_eval");
+  return check === null || alone ? STEP_NAMES[step] : `${STEP_NAMES[step]} (${CHECK_NAMES[check]})`;
+}
+
 export function isRunStatus(value: unknown): value is AgentRunStatus {
   return typeof value === "string" && value in RUN_STATES;
 }
@@ -63,6 +107,9 @@ export function isStepStatus(value: unknown): value is StepStatus {
 }
 export function isStepName(value: unknown): value is StepName {
   return typeof value === "string" && value in STEP_NAMES;
+}
+export function isFault(value: unknown): value is Fault {
+  return typeof value === "string" && value in FAULTS;
 }
 export function isCheckStatus(value: unknown): value is CheckStatus {
   return typeof value === "string" && value in CHECK_STATES;

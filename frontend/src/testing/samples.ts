@@ -1,6 +1,7 @@
 // API-shaped samples, typed by the generated schema so they cannot drift from it.
 import type {
   AgentRun,
+  BaselineSummary,
   ErrorBody,
   Event,
   FieldProblem,
@@ -12,6 +13,7 @@ import type {
 } from "../api/types";
 
 const TS = "2026-11-26T09:08:38.000000Z";
+const BASE_SHA = "abc1234f7c0e51d2b8a96c3e4d5f60718293a4b5";
 
 export const RECIPE = "turns:\n  - plan: |\n      1. Add GET /health\n  - reply: Done.\n";
 
@@ -60,6 +62,7 @@ export function project(overrides: Partial<Project> = {}): Project {
       max_retries: 2,
       test_command: "",
       security_command: "",
+      validate_base_branch: true,
     },
     notification_settings: { slack_webhook: "", email_notifications: true, github_status_updates: true },
     created_at: TS,
@@ -95,11 +98,16 @@ export function validation(overrides: Partial<Validation> = {}): Validation {
     id: 3,
     project_id: 1,
     agent_run_id: 7,
+    kind: "pull_request",
     pr_number: 1,
     head_sha: "4a188e216107588305599c8355881204081ab054",
+    base_branch: "main",
+    base_sha: BASE_SHA,
     attempt: 1,
     status: "running",
     failed_step: null,
+    failed_check: null,
+    fault: null,
     reason: null,
     checks: {},
     error_context: null,
@@ -114,11 +122,40 @@ export function validation(overrides: Partial<Validation> = {}): Validation {
   };
 }
 
+/** A validation of the project's base branch: no agent run, no pull request. */
+export function baseline(overrides: Partial<Validation> = {}): Validation {
+  return validation({
+    id: 2,
+    agent_run_id: null,
+    kind: "baseline",
+    pr_number: null,
+    head_sha: BASE_SHA,
+    base_sha: null,
+    ...overrides,
+  });
+}
+
+/** The newest baseline as a project's stats name it. */
+export function baselineSummary(overrides: Partial<BaselineSummary> = {}): BaselineSummary {
+  return {
+    id: 2,
+    branch: "main",
+    sha: BASE_SHA,
+    status: "passed",
+    failed_step: null,
+    failed_check: null,
+    reason: "every step passed",
+    finished_at: TS,
+    ...overrides,
+  };
+}
+
 export function stats(overrides: Partial<ProjectStats> = {}): ProjectStats {
   return {
     project_id: 1,
     last_run: null,
     last_validation: null,
+    baseline: null,
     validations_total: 0,
     validations_passed: 0,
     validations_failed: 0,

@@ -5,6 +5,7 @@ import { Panel } from "../controls/panel";
 import { Problem, errorText } from "../controls/problem";
 import { StateBadge } from "../states/state-badge";
 import { VALIDATION_STATES } from "../states/state-words";
+import { FaultTag } from "./fault-note";
 import { useRunValidations } from "./queries";
 import { ValidationView } from "./validation-view";
 
@@ -30,6 +31,7 @@ export function ValidationPanel({ run, project }: { run: AgentRun; project: Proj
           >
             Attempt {validation.attempt}
             <StateBadge state={VALIDATION_STATES[validation.status]} />
+            <FaultTag fault={validation.fault} />
           </button>
         ))}
       </div>

@@ -1,13 +1,19 @@
 // The six steps of a validation, in order, each with its state in words; choosing one shows
 // its log.
-import type { Step, StepName } from "../api/types";
+import type { CheckName, Step, StepName } from "../api/types";
 import { between } from "../format/format";
 import { StateBadge } from "../states/state-badge";
-import { PIPELINE, STEP_NAMES, STEP_STATES } from "../states/state-words";
+import { CHECK_NAMES, PIPELINE, STEP_NAMES, STEP_STATES, failedAt } from "../states/state-words";
 
-type Props = { steps: Step[]; selected: StepName | null; onSelect: (step: StepName) => void };
+type Props = {
+  steps: Step[];
+  selected: StepName | null;
+  onSelect: (step: StepName) => void;
+  /** The check that failed: named beside the failed step when that step runs several. */
+  failedCheck?: CheckName | null;
+};
 
-export function ValidationTimeline({ steps, selected, onSelect }: Props) {
+export function ValidationTimeline({ steps, selected, onSelect, failedCheck = null }: Props) {
   const byName = new Map(steps.map((step) => [step.name, step]));
   return (
     <ol aria-label="Validation steps" className="space-y-1">
@@ -15,6 +21,10 @@ export function ValidationTimeline({ steps, selected, onSelect }: Props) {
         const step = byName.get(name);
         const state = STEP_STATES[step?.status ?? "pending"];
         const took = between(step?.started_at ?? null, step?.finished_at ?? null);
+        const check =
+          step?.status === "failed" && failedCheck !== null && failedAt(name, failedCheck) !== STEP_NAMES[name]
+            ? CHECK_NAMES[failedCheck]
+            : null;
         return (
           <li key={name}>
             <button
@@ -28,6 +38,7 @@ export function ValidationTimeline({ steps, selected, onSelect }: Props) {
               </span>
               <span className="font-medium">{STEP_NAMES[name]}</span>
               <StateBadge state={state} />
+              {check && <span className="text-xs font-medium text-red-800">({check} failed)</span>}
               {took && <span className="text-xs text-slate-500">{took}</span>}
               {step?.summary && <span className="w-full pl-6 text-xs break-words text-slate-600">{step.summary}</span>}
             </button>

@@ -1,8 +1,8 @@
-import { screen, waitFor } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
-import { step, validation } from "../testing/samples";
+import { baseline, step, validation } from "../testing/samples";
 import { ValidationView } from "./validation-view";
 
 const pullRequest = {
@@ -58,5 +58,59 @@ describe("ValidationView", () => {
     renderWithCache(<ValidationView listed={blocked} attempts={null} pullRequest={pullRequest} />);
     expect(screen.getByText("Merge blocked")).toBeInTheDocument();
     expect(screen.getByText("the required check web_eval was skipped")).toBeInTheDocument();
+  });
+
+  it("says a failure the base branch shares is the project's settings' fault, not the agent's", () => {
+    fakeApi();
+    const setup = validation({
+      status: "error",
+      fault: "setup",
+      failed_step: "deploy",
+      failed_check: "build",
+      base_sha: "abc1234f7c0e51d2b8a96c3e4d5f60718293a4b5",
+      reason: "the base branch fails here too: main at abc1234f7c0e failed the same way (npm: not found)",
+      error_context: "Validation attempt 1 of 3 ... npm: not found",
+      steps: [step("snapshot", "passed"), step("clone", "passed"), step("deploy", "failed")],
+    });
+    renderWithCache(<ValidationView listed={setup} attempts={3} pullRequest={pullRequest} />);
+    const note = screen.getByRole("note", { name: "Whose fault" });
+    expect(note).toHaveTextContent("Setup: the base branch fails the same way — fix the project's settings");
+    expect(note).toHaveTextContent("Compared with main @ abc1234.");
+    expect(within(note).getByRole("link", { name: "Edit the project's settings" })).toHaveAttribute("href", "/projects/1/edit");
+    expect(screen.getByText("Build, test and deploy (build)", { selector: "strong" })).toBeInTheDocument();
+    expect(screen.getByText("(build failed)")).toBeInTheDocument();
+    expect(screen.queryByText("Error context sent back to the agent")).toBeNull();
+    expect(screen.getByText(/not sent to the agent/)).toBeInTheDocument();
+  });
+
+  it("says whose fault the other verdicts are", () => {
+    fakeApi();
+    const code = validation({ status: "failed", fault: "code", failed_step: "health_check", failed_check: "health", steps: [] });
+    const { unmount } = renderWithCache(<ValidationView listed={code} attempts={3} pullRequest={pullRequest} />);
+    expect(screen.getByRole("note", { name: "Whose fault" })).toHaveTextContent("Code: sent back to the agent");
+    expect(screen.getByText("Health check", { selector: "strong" })).toBeInTheDocument();
+    unmount();
+    const sandbox = validation({ status: "error", fault: "infrastructure", steps: [] });
+    renderWithCache(<ValidationView listed={sandbox} attempts={3} pullRequest={pullRequest} />);
+    expect(screen.getByRole("note", { name: "Whose fault" })).toHaveTextContent(
+      "Infrastructure: the sandbox could not run it",
+    );
+  });
+
+  it("titles a baseline by its branch and commit, with no pull request, and retries the base branch", async () => {
+    const failed = baseline({ status: "failed", failed_step: "deploy", failed_check: "test", reason: "2 tests failed", steps: [] });
+    const server = fakeApi({
+      "GET /api/v1/validations/2": { body: failed },
+      "POST /api/v1/validations/2/retry": { status: 202, body: baseline({ id: 5, status: "queued", steps: [] }) },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<ValidationView listed={failed} attempts={null} pullRequest={null} />);
+    expect(screen.getByRole("article", { name: "Base branch validation" })).toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Base branch main @ abc1234" })).toBeInTheDocument();
+    expect(screen.queryByText(/Pull request #/)).toBeNull();
+    expect(screen.queryByText(/Attempt/)).toBeNull();
+    expect(screen.getByText("Build, test and deploy (tests)", { selector: "strong" })).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Retry base branch" }));
+    await waitFor(() => expect(server.calls.map((call) => `${call.method} ${call.path}`)).toContain("POST /api/v1/validations/2/retry"));
   });
 });

@@ -1,14 +1,12 @@
-// One validation attempt: its steps and their logs, checks, browser findings, the error
+// One validation: a pull request's attempt, or a baseline (the base branch, no pull request).
+// Its steps and their logs, checks, browser findings, whose fault a failure is, the error
 // context handed back to the agent, the pull request and the merge result.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { GitMerge, GitPullRequest, RotateCcw } from "lucide-react";
+import { GitBranch, GitMerge, GitPullRequest, RotateCcw } from "lucide-react";
 import { useState } from "react";
-import { api } from "../api/client";
-import { queryKeys } from "../api/query-keys";
 import type { PullRequest, StepName, Validation } from "../api/types";
 import { Button } from "../controls/button";
 import { Problem, errorText } from "../controls/problem";
-import { shortSha } from "../format/format";
+import { branchAt, shortSha } from "../format/format";
 import { StateBadge } from "../states/state-badge";
 import {
   CHECK_STATES,
@@ -16,14 +14,18 @@ import {
   MERGED,
   MERGE_BLOCKED,
   VALIDATION_STATES,
+  failedAt,
   isCheckStatus,
 } from "../states/state-words";
+import { FaultNote } from "./fault-note";
 import { useValidation } from "./queries";
+import { useRetryValidation } from "./retry";
 import { StepLog } from "./step-log";
 import { ValidationTimeline, stepToShow } from "./validation-timeline";
 
 type Props = {
   listed: Validation;
+  /** How many attempts a pull request gets, when the project is known. */
   attempts: number | null;
   pullRequest: PullRequest | null;
 };
@@ -34,25 +36,37 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
   const step = chosenStep ?? stepToShow(validation.steps, validation.failed_step);
   const stepRow = validation.steps.find((candidate) => candidate.name === step);
   const final = FINAL_VALIDATION_STATES.has(validation.status);
+  const baseline = validation.kind === "baseline";
+  const failedWhere = final && validation.status !== "passed" ? failedAt(validation.failed_step, validation.failed_check) : null;
 
   return (
-    <article aria-label={`Validation attempt ${validation.attempt}`} className="space-y-4">
+    <article aria-label={baseline ? "Base branch validation" : `Validation attempt ${validation.attempt}`} className="space-y-4">
       <header className="flex flex-wrap items-center gap-x-3 gap-y-1">
-        <h3 className="text-base font-semibold">
-          Attempt {validation.attempt}
-          {attempts !== null && ` of ${attempts}`}
-        </h3>
+        <Title validation={validation} attempts={attempts} />
         <StateBadge state={VALIDATION_STATES[validation.status]} />
-        <PullRequestLink number={validation.pr_number} url={pullRequest?.url ?? null} />
-        <span className="font-mono text-xs text-slate-600" title={validation.head_sha}>
-          commit {shortSha(validation.head_sha)}
-        </span>
+        {validation.pr_number !== null && <PullRequestLink number={validation.pr_number} url={pullRequest?.url ?? null} />}
+        {!baseline && (
+          <span className="font-mono text-xs text-slate-600" title={validation.head_sha}>
+            commit {shortSha(validation.head_sha)}
+          </span>
+        )}
         {final && !validation.merged && !pullRequest?.merged && <RetryButton validation={validation} />}
       </header>
-      {final && validation.reason && <p className="text-sm text-slate-700">{validation.reason}</p>}
+      {failedWhere && (
+        <p className="text-sm">
+          Failed at <strong>{failedWhere}</strong>
+        </p>
+      )}
+      {final && validation.reason && <p className="text-sm break-words text-slate-700">{validation.reason}</p>}
+      {final && validation.status !== "passed" && <FaultNote validation={validation} />}
       <MergeResult validation={validation} />
       <div className="grid gap-4 lg:grid-cols-[minmax(14rem,2fr)_3fr]">
-        <ValidationTimeline steps={validation.steps} selected={step} onSelect={setChosenStep} />
+        <ValidationTimeline
+          steps={validation.steps}
+          selected={step}
+          onSelect={setChosenStep}
+          failedCheck={validation.failed_check}
+        />
         <StepLog
           key={`${validation.id}-${step}`}
           validationId={validation.id}
@@ -65,9 +79,7 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
       <BrowserFindings validation={validation} />
       {validation.error_context && (
         <details className="rounded-md border border-amber-300 bg-amber-50 p-3">
-          <summary className="cursor-pointer text-sm font-semibold text-amber-900">
-            Error context sent back to the agent
-          </summary>
+          <summary className="cursor-pointer text-sm font-semibold text-amber-900">{errorContextTitle(validation)}</summary>
           <pre className="mt-2 max-h-80 overflow-auto whitespace-pre-wrap break-words font-mono text-xs text-slate-800">
             {validation.error_context}
           </pre>
@@ -75,6 +87,31 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
       )}
     </article>
   );
+}
+
+/** "Attempt 2 of 3" for a pull request; "Base branch main @ abc1234" for a baseline. */
+function Title({ validation, attempts }: { validation: Validation; attempts: number | null }) {
+  if (validation.kind === "baseline") {
+    return (
+      <h3 className="inline-flex min-w-0 items-center gap-1.5 text-base font-semibold break-all" title={validation.head_sha}>
+        <GitBranch aria-hidden="true" className="size-4 shrink-0" />
+        Base branch {branchAt(validation.base_branch, validation.head_sha)}
+      </h3>
+    );
+  }
+  return (
+    <h3 className="text-base font-semibold">
+      Attempt {validation.attempt}
+      {attempts !== null && ` of ${attempts}`}
+    </h3>
+  );
+}
+
+/** Only a pull request's own failure goes back to the agent. */
+function errorContextTitle(validation: Validation): string {
+  if (validation.kind === "baseline") return "Error context";
+  if (validation.fault === "setup") return "Error context (not sent to the agent: the base branch fails the same way)";
+  return "Error context sent back to the agent";
 }
 
 function PullRequestLink({ number, url }: { number: number; url: string | null }) {
@@ -152,20 +189,12 @@ function BrowserFindings({ validation }: { validation: Validation }) {
 }
 
 function RetryButton({ validation }: { validation: Validation }) {
-  const client = useQueryClient();
-  const retry = useMutation({
-    mutationFn: () => api.validations.retry(validation.id),
-    onSuccess: () => {
-      if (validation.agent_run_id !== null) {
-        void client.invalidateQueries({ queryKey: queryKeys.validations.ofRun(validation.agent_run_id) });
-      }
-    },
-  });
+  const retry = useRetryValidation(validation);
   return (
     <span className="flex flex-wrap items-center gap-2">
       <Button onClick={() => retry.mutate()} disabled={retry.isPending}>
         <RotateCcw aria-hidden="true" className="size-4" />
-        Retry validation
+        {validation.kind === "baseline" ? "Retry base branch" : "Retry validation"}
       </Button>
       {retry.isError && <Problem>{errorText(retry.error)}</Problem>}
     </span>

@@ -146,12 +146,23 @@ class ValidationRow(Base):
     agent_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("agent_runs.id", ondelete="CASCADE"), index=True
     )
-    pull_request_id: Mapped[int] = mapped_column(ForeignKey("pull_requests.id", ondelete="CASCADE"))
-    pr_number: Mapped[int] = mapped_column(Integer)
+    # A baseline validates the base branch: no pull request, and the branch in `base_branch`.
+    kind: Mapped[str] = mapped_column(String(16), default="pull_request", index=True)
+    pull_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pull_requests.id", ondelete="CASCADE")
+    )
+    pr_number: Mapped[int | None] = mapped_column(Integer)
     head_sha: Mapped[str] = mapped_column(String(64))
+    base_branch: Mapped[str | None] = mapped_column(String(255))
+    base_sha: Mapped[str | None] = mapped_column(String(64))  # the base it was compared with
+    # Which deployment and validation settings it ran with (ProjectSettings.digest): a
+    # baseline speaks for pull requests validated with the same ones only.
+    settings_digest: Mapped[str | None] = mapped_column(String(16))
     attempt: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
+    fault: Mapped[str | None] = mapped_column(String(16))
     failed_step: Mapped[str | None] = mapped_column(String(32))
+    failed_check: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     checks: Mapped[JsonDict] = mapped_column(default=dict)
     error_context: Mapped[str | None] = mapped_column(Text)

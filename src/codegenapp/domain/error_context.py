@@ -34,20 +34,24 @@ class ErrorContext:
 
     @property
     def signature(self) -> str:
-        """Equal for two attempts that failed the same way, whatever ids or timings differ.
+        """Equal for two attempts that failed the same way (see `failure_signature`)."""
+        return failure_signature(self.failed_step, self.failed_check, self.exit_code, self.log_tail)
 
-        Two equal signatures in a row mean the agent's fix changed nothing that matters.
-        """
-        tail = "\n".join(self.log_tail.splitlines()[-20:])
-        material = "\x1f".join(
-            [
-                self.failed_step,
-                self.failed_check or "",
-                str(self.exit_code),
-                _VOLATILE.sub("#", tail),
-            ]
-        )
-        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+def failure_signature(
+    failed_step: str, failed_check: str | None, exit_code: int | None, log_tail: str
+) -> str:
+    """Equal for two failures at the same step and check, with the same exit code and the
+    same last lines of log, whatever ids, shas, timings or counts differ.
+
+    Two equal signatures in a row mean the agent's fix changed nothing that matters; a pull
+    request's equal to its base branch's means the fault is the project's settings.
+    """
+    tail = "\n".join(log_tail.splitlines()[-20:])
+    material = "\x1f".join(
+        [failed_step, failed_check or "", str(exit_code), _VOLATILE.sub("#", tail)]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 def condense_log(log: str, masker: Masker) -> str:

@@ -4,6 +4,7 @@ Unknown fields are refused rather than ignored: a misspelt `max_retires` silentl
 is worse than a 422 that names it.
 """
 
+import hashlib
 import re
 from typing import Annotated, Literal
 
@@ -199,6 +200,12 @@ class ValidationSettings(_Settings):
     max_retries: int = Field(default=3, ge=0, le=20)
     test_command: Command = ""
     security_command: Command = ""
+    validate_base_branch: bool = Field(
+        default=True,
+        description="Validate the base branch too (once per commit and settings), so that a "
+        "pull request failing where its base fails the same way is reported as a setup "
+        "problem instead of being sent back to the agent.",
+    )
 
     @field_validator("required_checks")
     @classmethod
@@ -246,3 +253,11 @@ class ProjectSettings(_Settings):
     deployment_settings: DeploymentSettings = Field(default_factory=DeploymentSettings)
     validation_settings: ValidationSettings = Field(default_factory=ValidationSettings)
     notification_settings: NotificationSettings = Field(default_factory=NotificationSettings)
+
+    def digest(self) -> str:
+        """Equal for two settings under which a validation runs the same way (notifications
+        aside): a baseline speaks only for validations with the same digest."""
+        material = (
+            self.deployment_settings.model_dump_json() + self.validation_settings.model_dump_json()
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:16]

@@ -41,6 +41,21 @@ class ValidationStatus(StrEnum):
         return self not in {ValidationStatus.QUEUED, ValidationStatus.RUNNING}
 
 
+class ValidationKind(StrEnum):
+    """What was validated: a pull request's head, or the base branch it would merge into."""
+
+    PULL_REQUEST = "pull_request"
+    BASELINE = "baseline"
+
+
+class Fault(StrEnum):
+    """Whose fault a validation that did not pass is, decided before any agent is asked."""
+
+    CODE = "code"  # the pull request's: its error context goes back to the agent
+    SETUP = "setup"  # the project's settings: the base branch fails the same way
+    INFRASTRUCTURE = "infrastructure"  # ours: the sandbox could not run it, twice
+
+
 class StepName(StrEnum):
     """The validation pipeline, in the order it runs."""
 

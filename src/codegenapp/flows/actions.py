@@ -21,7 +21,13 @@ from codegenapp.errors import Conflict, InvalidInput, NotFound
 from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
-from codegenapp.flows.validation import QUEUE, validation_flow, workflow_id
+from codegenapp.flows.validation import (
+    QUEUE,
+    ensure_baseline,
+    launch_on_baseline_queue,
+    validation_flow,
+    workflow_id,
+)
 
 log = logging.getLogger(__name__)
 RUN_QUEUE = "agent-runs"
@@ -121,10 +127,14 @@ async def _close_open_validations(session: AsyncSession, run_id: int) -> list[in
 
 
 async def retry_validation(validation_id: int) -> ValidationRow:
-    """Validate the pull request's current head again, as a new attempt."""
+    """Validate the pull request's current head again, as a new attempt; for a baseline, the
+    base branch as it is now (after its settings were fixed, say)."""
     runtime = current()
     async with runtime.database.read() as session:
         validation = await validations.require_validation(session, validation_id)
+    if validation.pull_request_id is None:
+        return await _retry_baseline(validation)
+    async with runtime.database.read() as session:
         pr = await pull_requests.require_pull_request(session, validation.pull_request_id)
         project = await projects.get_project(session, validation.project_id)
         run = await agent_runs.get_run(session, validation.agent_run_id or 0)
@@ -161,3 +171,17 @@ async def retry_validation(validation_id: int) -> ValidationRow:
         )
     await launch_validation(retry.id)
     return retry
+
+
+async def _retry_baseline(validation: ValidationRow) -> ValidationRow:
+    if not ValidationStatus(validation.status).is_final:
+        raise Conflict(f"validation {validation.id} is still {validation.status}")
+    baseline_id = await ensure_baseline(validation.project_id, None, again=True)
+    if baseline_id is None:
+        raise Conflict(
+            f"project {validation.project_id} has no base branch to validate, or "
+            "validate_base_branch is off"
+        )
+    await launch_on_baseline_queue(baseline_id)
+    async with current().database.read() as session:
+        return await validations.require_validation(session, baseline_id)

@@ -31,6 +31,8 @@ async def merge_if_allowed(validation_id: int) -> MergeOutcome:
     async with runtime.database.read() as session:
         validation = await validations.require_validation(session, validation_id)
         project = await projects.get_project(session, validation.project_id)
+        if validation.pull_request_id is None:
+            return MergeOutcome(False, None, "a baseline validates a branch; it merges nothing")
         pr = await pull_requests.require_pull_request(session, validation.pull_request_id)
     if project is None:
         return MergeOutcome(False, None, "the project was deleted")

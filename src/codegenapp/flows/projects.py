@@ -16,6 +16,7 @@ from codegenapp.domain.project_settings import (
 from codegenapp.errors import Conflict, NotFound
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
+from codegenapp.flows.validation import launch_baseline
 
 
 async def _check(repository: str, default_branch: str, agent: AgentSettings) -> None:
@@ -57,6 +58,7 @@ async def create_project(
 
     await _check(repository, default_branch, agent)
     project, _ = await once(request, scope="projects", make=make, find=find)
+    await launch_baseline(project.id)  # in the background: ready when the first PR fails
     return project
 
 
@@ -85,7 +87,7 @@ async def update_project(
         stored = await projects.get_project(session, project_id)
         if stored is None:
             raise NotFound(f"project {project_id} does not exist")
-        return await projects.update_project(
+        updated = await projects.update_project(
             session,
             stored,
             name=name or stored.name,
@@ -94,6 +96,9 @@ async def update_project(
             agent=new_agent,
             settings=_merged(projects.settings_of(stored), deployment, validation, notification),
         )
+    # New settings or a new base: what the old baseline said no longer holds.
+    await launch_baseline(project_id)
+    return updated
 
 
 def _merged(

@@ -1,8 +1,15 @@
-"""The validation flow: one attempt on a pull request's head, then the verdict and the merge.
+"""The validation flow: one attempt on a pull request's head, the triage of a failure, then the
+verdict and the merge.
 
-    attempt (snapshot → clone → deploy → health → web_eval → cleanup)
+    prepare (the base's sha; its baseline started beside us)
+      → attempt (snapshot → clone → deploy → health → web_eval → cleanup; once more in a fresh
+                 sandbox if the sandbox itself failed)
+      → triage (whose fault: the code's, the settings' if the base fails the same way, ours)
       → conclude (status, checks, error context, commit status on the forge)
-      → merge if passed and allowed (merge.py)
+      → merge if passed and allowed (merge.py); the base moved, so its baseline is started
+
+A baseline (the base branch at one sha) runs the same flow without a pull request: no triage,
+no merge, and its downloads may be kept in the project's dependency cache.
 
 The attempt is one durable step: a sandbox does not outlive the worker that ran it, so after
 a crash the attempt starts again from a fresh sandbox (docs/adr/0003).
@@ -14,13 +21,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dbos import DBOS
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 
 from codegenapp.db.queries import projects, validations
+from codegenapp.db.tables import ProjectRow, ValidationRow
 from codegenapp.domain.error_context import ErrorContext, render_fix_prompt
 from codegenapp.domain.masking import Masker
-from codegenapp.domain.project_settings import ProjectSettings
-from codegenapp.domain.states import ValidationStatus
+from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
 from codegenapp.drivers.forge import CommitState, Forge
 from codegenapp.drivers.sandbox import SandboxHandle
 from codegenapp.flows import merge
@@ -32,6 +39,7 @@ from codegenapp.steps.pipeline import Attempt, AttemptReport
 
 log = logging.getLogger(__name__)
 QUEUE = "validations"
+BASELINE_QUEUE = "baselines"  # apart: a pull request's validation waits on its baseline
 # How often a waiting agent run looks for its validation's verdict (DBOS polls for a child's
 # result; its default of 1 s would add up to a second to every validation).
 RESULT_POLL_SEC = 0.02
@@ -45,12 +53,15 @@ def workflow_id(validation_id: int) -> str:
 @dataclass(frozen=True, slots=True)
 class ValidationReport:
     validation_id: int
+    kind: ValidationKind
     status: ValidationStatus
+    fault: Fault | None
     attempt: int
-    pr_number: int
+    pr_number: int | None
     head_sha: str
     reason: str
     failed_step: str | None
+    failed_check: str | None
     signature: str | None
     merged: bool
     merge_sha: str | None
@@ -60,10 +71,17 @@ class ValidationReport:
 @DBOS.workflow(name="validation")
 async def validation_flow(validation_id: int) -> ValidationReport:
     try:
+        baseline_id = await prepare(validation_id)
+        if baseline_id is not None:
+            await launch_on_baseline_queue(baseline_id)
         attempt = await run_attempt(validation_id)
-        report = await conclude(validation_id, attempt)
-        if report.status is ValidationStatus.PASSED:
-            await merge.merge_if_allowed(validation_id)
+        fault = await triage(attempt, baseline_id)
+        report = await conclude(validation_id, attempt, fault)
+        passed = report.status is ValidationStatus.PASSED
+        if passed and report.kind is ValidationKind.PULL_REQUEST:
+            outcome = await merge.merge_if_allowed(validation_id)
+            if outcome.merged:  # the base moved: validate it as it is now
+                await launch_baseline_after_merge(validation_id)
     except Exception as error:
         # Our failure, not the pull request's: close the validation as an error so that
         # nothing waits on it forever, and say what happened.
@@ -72,11 +90,92 @@ async def validation_flow(validation_id: int) -> ValidationReport:
     return await read_report(validation_id)
 
 
+async def launch_on_baseline_queue(validation_id: int) -> None:
+    """Start a baseline's workflow (once: its id is fixed), from a workflow or not."""
+    with SetWorkflowID(workflow_id(validation_id)):
+        await DBOS.enqueue_workflow_async(BASELINE_QUEUE, validation_flow, validation_id)
+
+
+async def launch_baseline(project_id: int) -> int | None:
+    """Validate the project's base branch as it is now, unless that was done (or started)
+    under the same settings; the baseline's id, or None (no branch, or baselines are off)."""
+    baseline_id = await ensure_baseline(project_id, None)
+    if baseline_id is not None:
+        await launch_on_baseline_queue(baseline_id)
+    return baseline_id
+
+
+@DBOS.step(name="validation.prepare")
+async def prepare(validation_id: int) -> int | None:
+    """For a pull request's validation: record the settings and the base's sha it runs with,
+    and find or make the base's baseline (its id, or None)."""
+    async with current().database.read() as session:
+        validation = await validations.require_validation(session, validation_id)
+    if validation.kind == ValidationKind.BASELINE or ValidationStatus(validation.status).is_final:
+        return None
+    return await ensure_baseline(validation.project_id, validation_id)
+
+
+async def ensure_baseline(
+    project_id: int, validation_id: int | None, *, again: bool = False
+) -> int | None:
+    """The baseline of the project's base branch as it is now, made if needed (or `again`
+    in any case); with a `validation_id`, also record the base and settings that validation
+    is compared with."""
+    runtime = current()
+    async with runtime.database.read() as session:
+        project = await projects.get_project(session, project_id)
+    if project is None:
+        return None
+    settings = projects.settings_of(project)
+    digest = settings.digest()
+    wanted = settings.validation_settings.validate_base_branch
+    if not wanted and validation_id is None:
+        return None
+    branch = project.default_branch
+    sha = await runtime.drivers.forge(project.repository).branch_head(project.repository, branch)
+    async with runtime.database.transaction() as session:
+        if validation_id is not None:
+            await validations.record_base(
+                session, validation_id, base_sha=sha, settings_digest=digest
+            )
+        if sha is None or not wanted:
+            return None
+        found = None
+        if not again:
+            found = await validations.find_baseline(
+                session, project_id=project_id, sha=sha, settings_digest=digest
+            )
+        if found is None:
+            found = await validations.create_baseline(
+                session, project_id=project_id, branch=branch, sha=sha, settings_digest=digest
+            )
+        return found.id
+
+
+@DBOS.step(name="validation.baseline_after_merge")
+async def ensure_baseline_after_merge(validation_id: int) -> int | None:
+    async with current().database.read() as session:
+        validation = await validations.require_validation(session, validation_id)
+    return await ensure_baseline(validation.project_id, None)
+
+
+async def launch_baseline_after_merge(validation_id: int) -> None:
+    baseline_id = await ensure_baseline_after_merge(validation_id)
+    if baseline_id is not None:
+        await launch_on_baseline_queue(baseline_id)
+
+
 @DBOS.step(name="validation.close_on_error")
 async def close_on_error(validation_id: int, reason: str) -> None:
     async with current().database.transaction() as session:
         await validations.finish_validation(
-            session, validation_id, status=ValidationStatus.ERROR, failed_step=None, reason=reason
+            session,
+            validation_id,
+            status=ValidationStatus.ERROR,
+            failed_step=None,
+            reason=reason,
+            fault=Fault.INFRASTRUCTURE,
         )
 
 
@@ -88,7 +187,8 @@ def _masker(plain: Mapping[str, str], secrets: Mapping[str, str]) -> Masker:
 
 @DBOS.step(name="validation.attempt", preemptible=True)
 async def run_attempt(validation_id: int) -> AttemptReport:
-    """Run (or, after a crash, run again) the pipeline on a fresh sandbox."""
+    """Run (or, after a crash, run again) the pipeline on a fresh sandbox. If the sandbox
+    itself failed (it could not start, the daemon went away), try once more in a fresh one."""
     runtime = current()
     async with runtime.database.transaction() as session:
         validation = await validations.begin_validation(session, validation_id)
@@ -100,104 +200,157 @@ async def run_attempt(validation_id: int) -> AttemptReport:
     if leftover:
         stale = SandboxHandle.from_stored(leftover)
         await runtime.drivers.sandbox(stale.driver).destroy(stale)
-    settings = projects.settings_of(project)
-    sandbox = runtime.drivers.sandbox(settings.deployment_settings.sandbox)
     forge = runtime.drivers.forge(project.repository)
     pending = _commit_status(
-        forge,
-        project.repository,
-        validation.head_sha,
-        CommitState.PENDING,
-        f"attempt {validation.attempt} running",
-        enabled=settings.notification_settings.github_status_updates,
+        forge, project, validation, CommitState.PENDING, f"attempt {validation.attempt} running"
     )
+    report, _ = await asyncio.gather(_attempt(validation, project, secrets), pending)
+    if report.status is ValidationStatus.ERROR:
+        why = f"the sandbox failed ({report.reason}); trying once more in a fresh one"
+        async with runtime.database.transaction() as session:
+            await validations.restart_steps(session, validation_id, why)
+        report = await _attempt(validation, project, secrets)
+    return report
+
+
+async def _attempt(
+    validation: ValidationRow, project: ProjectRow, secrets: Mapping[str, str]
+) -> AttemptReport:
+    runtime = current()
+    settings = projects.settings_of(project)
     ctx = StepContext(
-        validation_id=validation_id,
+        validation_id=validation.id,
+        kind=ValidationKind(validation.kind),
         project_id=project.id,
         repository=project.repository,
         head_sha=validation.head_sha,
         settings=settings,
-        forge=forge,
-        sandbox=sandbox,
+        forge=runtime.drivers.forge(project.repository),
+        sandbox=runtime.drivers.sandbox(settings.deployment_settings.sandbox),
         secrets=secrets,
         masker=_masker(settings.deployment_settings.environment_variables, secrets),
         deadline=time.monotonic() + settings.validation_settings.timeout_minutes * 60,
     )
-    report, _ = await asyncio.gather(
-        Attempt(ctx, database=runtime.database, bus=runtime.bus).run(), pending
+    return await Attempt(ctx, database=runtime.database, bus=runtime.bus).run()
+
+
+async def triage(attempt: AttemptReport, baseline_id: int | None) -> Fault | None:
+    """Whose fault a verdict other than a pass is. A failure is the code's unless the base
+    branch, validated with the same settings, failed the same way (then it is the settings')."""
+    if attempt.status is ValidationStatus.ERROR:
+        return Fault.INFRASTRUCTURE
+    if attempt.status is not ValidationStatus.FAILED:
+        return None
+    if baseline_id is None:
+        return Fault.CODE
+    handle: WorkflowHandleAsync[ValidationReport] = await DBOS.retrieve_workflow_async(
+        workflow_id(baseline_id)
     )
-    return report
+    base = await handle.get_result(polling_interval_sec=RESULT_POLL_SEC)
+    same = (
+        base.status is ValidationStatus.FAILED
+        and base.signature is not None
+        and base.signature == attempt.signature
+    )
+    return Fault.SETUP if same else Fault.CODE
 
 
 async def _commit_status(
-    forge: Forge, repository: str, sha: str, state: CommitState, description: str, *, enabled: bool
+    forge: Forge,
+    project: ProjectRow,
+    validation: ValidationRow,
+    state: CommitState,
+    description: str,
 ) -> None:
-    if enabled:
+    enabled = projects.settings_of(project).notification_settings.github_status_updates
+    if enabled and validation.kind == ValidationKind.PULL_REQUEST:
         await best_effort(
             "set the commit status",
             forge.set_commit_status(
-                repository, sha, context=STATUS_CONTEXT, state=state, description=description[:140]
+                project.repository,
+                validation.head_sha,
+                context=STATUS_CONTEXT,
+                state=state,
+                description=description[:140],
             ),
         )
 
 
 @DBOS.step(name="validation.conclude")
-async def conclude(validation_id: int, attempt: AttemptReport) -> ValidationReport:
-    """Record the verdict; a failure also gets its error context, ready for the agent."""
+async def conclude(
+    validation_id: int, attempt: AttemptReport, fault: Fault | None
+) -> ValidationReport:
+    """Record the verdict; a failure also gets its error context, ready for the agent, unless
+    it is the setup's fault: then the validation ends as an error and no agent is asked."""
     runtime = current()
     async with runtime.database.read() as session:
         validation = await validations.require_validation(session, validation_id)
         project = await projects.get_project(session, validation.project_id)
+        baseline = (
+            await validations.find_baseline(
+                session,
+                project_id=validation.project_id,
+                sha=validation.base_sha,
+                settings_digest=validation.settings_digest or "",
+            )
+            if fault is Fault.SETUP and validation.base_sha
+            else None
+        )
     if project is None or ValidationStatus(validation.status).is_final:
         return await read_report(validation_id)
-    settings = projects.settings_of(project)
-    context = None
-    if attempt.status is ValidationStatus.FAILED and attempt.failed_step is not None:
-        # The attempt condensed and masked its log and the health answer already.
-        context = ErrorContext(
-            attempt=validation.attempt,
-            pr_number=validation.pr_number,
-            head_sha=validation.head_sha,
-            failed_step=attempt.failed_step.value,
-            failed_check=attempt.failed_check.value if attempt.failed_check else None,
-            exit_code=attempt.exit_code,
-            reason=attempt.reason,
-            log_tail=attempt.log_tail,
-            health_answer=attempt.health_answer,
-            log_step=attempt.log_step.value if attempt.log_step else "",
+    status, reason = attempt.status, attempt.reason
+    if fault is Fault.SETUP:
+        status = ValidationStatus.ERROR
+        where = f"{validation.base_branch} at {(validation.base_sha or '')[:12]}"
+        seen = f" (baseline validation {baseline.id})" if baseline else ""
+        reason = (
+            f"the base branch fails here too: {where}{seen} failed the same way ({reason}). "
+            "Fix the project's settings; the pull request was not sent back to the agent"
         )
-    status = _commit_status(
-        runtime.drivers.forge(project.repository),
-        project.repository,
-        validation.head_sha,
-        CommitState.SUCCESS if attempt.status is ValidationStatus.PASSED else CommitState.FAILURE,
-        attempt.reason,
-        enabled=settings.notification_settings.github_status_updates,
-    )
-    await asyncio.gather(_record_verdict(validation_id, attempt, settings, context), status)
-    return await read_report(validation_id)
-
-
-async def _record_verdict(
-    validation_id: int,
-    attempt: AttemptReport,
-    settings: ProjectSettings,
-    context: ErrorContext | None,
-) -> None:
-    async with current().database.transaction() as session:
+    context = _error_context(validation, attempt)
+    state = {
+        ValidationStatus.PASSED: CommitState.SUCCESS,
+        ValidationStatus.FAILED: CommitState.FAILURE,
+    }.get(status, CommitState.ERROR)
+    settings = projects.settings_of(project)
+    async with runtime.database.transaction() as session:
         await validations.finish_validation(
             session,
             validation_id,
-            status=attempt.status,
+            status=status,
             failed_step=attempt.failed_step,
-            reason=attempt.reason,
+            failed_check=attempt.failed_check.value if attempt.failed_check else None,
+            fault=fault,
+            reason=reason,
             error_context=render_fix_prompt(
                 context, max_attempts=settings.validation_settings.max_retries + 1
             )
             if context
             else None,
-            error_signature=context.signature if context else None,
+            error_signature=attempt.signature,
         )
+    await _commit_status(
+        runtime.drivers.forge(project.repository), project, validation, state, reason
+    )
+    return await read_report(validation_id)
+
+
+def _error_context(validation: ValidationRow, attempt: AttemptReport) -> ErrorContext | None:
+    if attempt.status is not ValidationStatus.FAILED or attempt.failed_step is None:
+        return None
+    # The attempt condensed and masked its log and the health answer already.
+    return ErrorContext(
+        attempt=validation.attempt,
+        pr_number=validation.pr_number or 0,
+        head_sha=validation.head_sha,
+        failed_step=attempt.failed_step.value,
+        failed_check=attempt.failed_check.value if attempt.failed_check else None,
+        exit_code=attempt.exit_code,
+        reason=attempt.reason,
+        log_tail=attempt.log_tail,
+        health_answer=attempt.health_answer,
+        log_step=attempt.log_step.value if attempt.log_step else "",
+    )
 
 
 async def read_report(validation_id: int) -> ValidationReport:
@@ -205,12 +358,15 @@ async def read_report(validation_id: int) -> ValidationReport:
         validation = await validations.require_validation(session, validation_id)
     return ValidationReport(
         validation_id=validation.id,
+        kind=ValidationKind(validation.kind),
         status=ValidationStatus(validation.status),
+        fault=Fault(validation.fault) if validation.fault else None,
         attempt=validation.attempt,
         pr_number=validation.pr_number,
         head_sha=validation.head_sha,
         reason=validation.reason or "",
         failed_step=validation.failed_step,
+        failed_check=validation.failed_check,
         signature=validation.error_signature,
         merged=validation.merged,
         merge_sha=validation.merge_sha,

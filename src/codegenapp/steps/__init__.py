@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.project_settings import ProjectSettings
-from codegenapp.domain.states import CheckName, CheckStatus, StepStatus
+from codegenapp.domain.states import CheckName, CheckStatus, StepStatus, ValidationKind
 from codegenapp.drivers.forge import Forge
 from codegenapp.drivers.sandbox import Sandbox, SandboxHandle, ServiceHandle
 
@@ -38,6 +38,7 @@ class AttemptState:
 @dataclass(slots=True)
 class StepContext:
     validation_id: int
+    kind: ValidationKind  # a baseline's code is the project's own: its downloads are cached
     project_id: int
     repository: str
     head_sha: str

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from codegenapp.bus import Bus
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import validations
-from codegenapp.domain.error_context import condense_log
+from codegenapp.domain.error_context import condense_log, failure_signature
 from codegenapp.domain.states import CheckName, StepName, StepStatus, ValidationStatus
 from codegenapp.errors import CodegenAppError, SandboxError, StepTimedOut
 from codegenapp.steps import (
@@ -62,6 +62,14 @@ class AttemptReport:
     health_answer: str | None = None  # masked
     log_tail: str = ""  # condensed and masked
     log_step: StepName | None = None
+
+    @property
+    def signature(self) -> str | None:
+        """How it failed, comparable across attempts and with the base branch's."""
+        if self.failed_step is None:
+            return None
+        check = self.failed_check.value if self.failed_check else None
+        return failure_signature(self.failed_step.value, check, self.exit_code, self.log_tail)
 
 
 class Attempt:

@@ -2,7 +2,7 @@
 
 from codegenapp.domain.network_policy import REGISTRY_HOSTS
 from codegenapp.domain.project_settings import DeploymentSettings
-from codegenapp.domain.states import StepStatus
+from codegenapp.domain.states import StepStatus, ValidationKind
 from codegenapp.drivers.sandbox import ResourceLimits, SandboxSpec
 from codegenapp.steps import StepContext, StepResult
 from codegenapp.steps.log import StepLog
@@ -14,8 +14,10 @@ def sandbox_spec(
     name: str,
     project_id: int,
     secrets: dict[str, str],
+    trusted: bool = False,
 ) -> SandboxSpec:
-    """What a validation of a project with `deployment` settings runs in."""
+    """What a validation of a project with `deployment` settings runs in; `trusted` code (the
+    base branch's) may add to the project's dependency cache."""
     resources = deployment.resources
     registries = deployment.network == "registries"
     return SandboxSpec(
@@ -31,6 +33,7 @@ def sandbox_spec(
         path_prepend=tuple(deployment.path_prepend),
         allowed_hosts=(*REGISTRY_HOSTS, *deployment.allowed_hosts) if registries else (),
         cache_key=f"project-{project_id}",
+        cache_writeback=trusted,
     )
 
 
@@ -41,6 +44,7 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         name=f"validation-{ctx.validation_id}",
         project_id=ctx.project_id,
         secrets=dict(ctx.secrets),
+        trusted=ctx.kind is ValidationKind.BASELINE,
     )
     handle = await ctx.sandbox.create(spec)
     ctx.state.handle = handle

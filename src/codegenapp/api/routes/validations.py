@@ -9,7 +9,7 @@ from codegenapp.api.params import IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.validations import ValidationRead
 from codegenapp.db.queries import validations
-from codegenapp.domain.states import StepName, ValidationStatus
+from codegenapp.domain.states import StepName, ValidationKind, ValidationStatus
 from codegenapp.errors import NotFound
 from codegenapp.flows import actions
 
@@ -22,6 +22,7 @@ async def list_validations(
     project_id: IdFilter = None,
     agent_run_id: IdFilter = None,
     status: ValidationStatus | None = None,
+    kind: ValidationKind | None = None,
     limit: PageLimit = 50,
     offset: Offset = 0,
 ) -> Page[ValidationRead]:
@@ -30,6 +31,7 @@ async def list_validations(
         project_id=project_id,
         agent_run_id=agent_run_id,
         status=status.value if status else None,
+        kind=kind.value if kind else None,
         limit=limit,
         offset=offset,
     )

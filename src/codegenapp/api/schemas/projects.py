@@ -16,7 +16,7 @@ from codegenapp.domain.project_settings import (
     NotificationSettings,
     ValidationSettings,
 )
-from codegenapp.domain.states import AgentRunStatus, ValidationStatus
+from codegenapp.domain.states import AgentRunStatus, CheckName, StepName, ValidationStatus
 
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORABLE
@@ -117,6 +117,20 @@ class ValidationSummary(BaseModel):
     finished_at: datetime | None
 
 
+class BaselineSummary(BaseModel):
+    """The newest validation of the project's base branch: when it fails, pull requests that
+    fail the same way are the settings' fault, not theirs."""
+
+    id: int
+    branch: str | None
+    sha: str
+    status: ValidationStatus
+    failed_step: StepName | None
+    failed_check: CheckName | None
+    reason: str | None
+    finished_at: datetime | None
+
+
 class ValidationPointRead(BaseModel):
     id: int
     attempt: int
@@ -137,6 +151,7 @@ class ProjectStatsRead(BaseModel):
     project_id: int
     last_run: RunSummary | None
     last_validation: ValidationSummary | None
+    baseline: BaselineSummary | None
     validations_total: int
     validations_passed: int
     validations_failed: int
@@ -161,10 +176,22 @@ class ProjectStatsRead(BaseModel):
                 id=validation.id,
                 status=ValidationStatus(validation.status),
                 attempt=validation.attempt,
-                pr_number=validation.pr_number,
+                pr_number=validation.pr_number or 0,
                 finished_at=validation.finished_at,
             )
             if validation
+            else None,
+            baseline=BaselineSummary(
+                id=base.id,
+                branch=base.base_branch,
+                sha=base.head_sha,
+                status=ValidationStatus(base.status),
+                failed_step=StepName(base.failed_step) if base.failed_step else None,
+                failed_check=CheckName(base.failed_check) if base.failed_check else None,
+                reason=base.reason,
+                finished_at=base.finished_at,
+            )
+            if (base := stats.baseline)
             else None,
             validations_total=stats.validations_total,
             validations_passed=stats.validations_passed,

@@ -5,7 +5,15 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from codegenapp.db.tables import ValidationRow, ValidationStepRow
-from codegenapp.domain.states import CheckName, CheckStatus, StepName, StepStatus, ValidationStatus
+from codegenapp.domain.states import (
+    CheckName,
+    CheckStatus,
+    Fault,
+    StepName,
+    StepStatus,
+    ValidationKind,
+    ValidationStatus,
+)
 
 
 class StepRead(BaseModel):
@@ -30,11 +38,16 @@ class ValidationRead(BaseModel):
     id: int
     project_id: int
     agent_run_id: int | None
-    pr_number: int
+    kind: ValidationKind
+    pr_number: int | None  # None for a baseline
     head_sha: str
+    base_branch: str | None
+    base_sha: str | None
     attempt: int
     status: ValidationStatus
+    fault: Fault | None
     failed_step: StepName | None
+    failed_check: CheckName | None
     reason: str | None
     checks: dict[CheckName, CheckStatus]
     error_context: str | None
@@ -52,11 +65,16 @@ class ValidationRead(BaseModel):
             id=row.id,
             project_id=row.project_id,
             agent_run_id=row.agent_run_id,
+            kind=ValidationKind(row.kind),
             pr_number=row.pr_number,
             head_sha=row.head_sha,
+            base_branch=row.base_branch,
+            base_sha=row.base_sha,
             attempt=row.attempt,
             status=ValidationStatus(row.status),
+            fault=Fault(row.fault) if row.fault else None,
             failed_step=StepName(row.failed_step) if row.failed_step else None,
+            failed_check=CheckName(row.failed_check) if row.failed_check else None,
             reason=row.reason,
             checks={CheckName(k): CheckStatus(str(v)) for k, v in row.checks.items()},
             error_context=row.error_context,

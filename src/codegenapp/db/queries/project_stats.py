@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codegenapp.db.queries.validations import latest_baseline
 from codegenapp.db.tables import AgentRunRow, PullRequestRow, ValidationRow
-from codegenapp.domain.states import ValidationStatus
+from codegenapp.domain.states import ValidationKind, ValidationStatus
 
 HISTORY_LENGTH = 50
 
@@ -26,6 +27,7 @@ class ValidationPoint:
 class ProjectStats:
     last_run: AgentRunRow | None
     last_validation: ValidationRow | None
+    baseline: ValidationRow | None  # the newest validation of the base branch
     validations_total: int
     validations_passed: int
     validations_failed: int
@@ -45,17 +47,18 @@ async def project_stats(session: AsyncSession, project_id: int) -> ProjectStats:
         .order_by(AgentRunRow.id.desc())
         .limit(1)
     )
+    of_pull_requests = (
+        ValidationRow.project_id == project_id,
+        ValidationRow.kind == ValidationKind.PULL_REQUEST.value,
+    )
     last_validation = await session.scalar(
-        select(ValidationRow)
-        .where(ValidationRow.project_id == project_id)
-        .order_by(ValidationRow.id.desc())
-        .limit(1)
+        select(ValidationRow).where(*of_pull_requests).order_by(ValidationRow.id.desc()).limit(1)
     )
     counts = dict(
         (
             await session.execute(
                 select(ValidationRow.status, func.count())
-                .where(ValidationRow.project_id == project_id)
+                .where(*of_pull_requests)
                 .group_by(ValidationRow.status)
             )
         ).all()
@@ -63,6 +66,7 @@ async def project_stats(session: AsyncSession, project_id: int) -> ProjectStats:
     return ProjectStats(
         last_run=last_run,
         last_validation=last_validation,
+        baseline=await latest_baseline(session, project_id),
         validations_total=sum(counts.values()),
         validations_passed=counts.get(ValidationStatus.PASSED.value, 0),
         validations_failed=counts.get(ValidationStatus.FAILED.value, 0),
@@ -77,6 +81,7 @@ async def _history(session: AsyncSession, project_id: int) -> list[ValidationPoi
             select(ValidationRow)
             .where(
                 ValidationRow.project_id == project_id,
+                ValidationRow.kind == ValidationKind.PULL_REQUEST.value,
                 ValidationRow.finished_at.is_not(None),
             )
             .order_by(ValidationRow.id.desc())
@@ -87,7 +92,7 @@ async def _history(session: AsyncSession, project_id: int) -> list[ValidationPoi
         ValidationPoint(
             id=row.id,
             attempt=row.attempt,
-            pr_number=row.pr_number,
+            pr_number=row.pr_number or 0,
             status=row.status,
             created_at=row.created_at,
             duration_s=(row.finished_at - row.started_at).total_seconds()

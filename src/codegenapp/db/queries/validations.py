@@ -9,7 +9,14 @@ from codegenapp.db.queries import events
 from codegenapp.db.queries.paging import page
 from codegenapp.db.tables import JsonDict, PullRequestRow, ValidationRow, ValidationStepRow, utcnow
 from codegenapp.domain.events import EventType, JsonValue
-from codegenapp.domain.states import PIPELINE, StepName, StepStatus, ValidationStatus
+from codegenapp.domain.states import (
+    PIPELINE,
+    Fault,
+    StepName,
+    StepStatus,
+    ValidationKind,
+    ValidationStatus,
+)
 from codegenapp.errors import NotFound
 
 
@@ -25,6 +32,7 @@ async def _event(
         data={
             "validation_id": validation.id,
             "agent_run_id": validation.agent_run_id,
+            "kind": validation.kind,
             "pr_number": validation.pr_number,
             "attempt": validation.attempt,
             "status": validation.status,
@@ -43,13 +51,81 @@ async def create_validation(
     validation = ValidationRow(
         project_id=pull_request.project_id,
         agent_run_id=agent_run_id,
+        kind=ValidationKind.PULL_REQUEST.value,
         pull_request_id=pull_request.id,
         pr_number=pull_request.number,
         head_sha=pull_request.head_sha,
+        base_branch=pull_request.base_branch,
         attempt=attempt,
         status=ValidationStatus.QUEUED.value,
         checks={},
     )
+    return await _queue(session, validation)
+
+
+async def create_baseline(
+    session: AsyncSession, *, project_id: int, branch: str, sha: str, settings_digest: str
+) -> ValidationRow:
+    """A validation of the base branch at `sha`, under the settings of `settings_digest`: no
+    pull request, never merged."""
+    validation = ValidationRow(
+        project_id=project_id,
+        agent_run_id=None,
+        kind=ValidationKind.BASELINE.value,
+        pull_request_id=None,
+        pr_number=None,
+        head_sha=sha,
+        base_branch=branch,
+        base_sha=sha,
+        settings_digest=settings_digest,
+        attempt=1,
+        status=ValidationStatus.QUEUED.value,
+        checks={},
+    )
+    return await _queue(session, validation)
+
+
+async def find_baseline(
+    session: AsyncSession, *, project_id: int, sha: str, settings_digest: str
+) -> ValidationRow | None:
+    """The newest baseline of `sha` under those settings that ran or will run to a verdict
+    (not cancelled, not ended by an error of ours: those are worth another try)."""
+    return await session.scalar(
+        select(ValidationRow)
+        .where(
+            ValidationRow.project_id == project_id,
+            ValidationRow.kind == ValidationKind.BASELINE.value,
+            ValidationRow.head_sha == sha,
+            ValidationRow.settings_digest == settings_digest,
+            ValidationRow.status.not_in(
+                [ValidationStatus.CANCELLED.value, ValidationStatus.ERROR.value]
+            ),
+        )
+        .order_by(ValidationRow.id.desc())
+        .limit(1)
+    )
+
+
+async def latest_baseline(session: AsyncSession, project_id: int) -> ValidationRow | None:
+    return await session.scalar(
+        select(ValidationRow)
+        .where(
+            ValidationRow.project_id == project_id,
+            ValidationRow.kind == ValidationKind.BASELINE.value,
+        )
+        .order_by(ValidationRow.id.desc())
+        .limit(1)
+    )
+
+
+async def record_base(
+    session: AsyncSession, validation_id: int, *, base_sha: str | None, settings_digest: str
+) -> None:
+    validation = await require_validation(session, validation_id)
+    validation.base_sha, validation.settings_digest = base_sha, settings_digest
+
+
+async def _queue(session: AsyncSession, validation: ValidationRow) -> ValidationRow:
     session.add(validation)
     await session.flush()
     for position, name in enumerate(PIPELINE):
@@ -85,10 +161,13 @@ async def list_validations(
     project_id: int | None = None,
     agent_run_id: int | None = None,
     status: str | None = None,
+    kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ValidationRow], int]:
     query = select(ValidationRow).order_by(ValidationRow.id.desc())
+    if kind is not None:
+        query = query.where(ValidationRow.kind == kind)
     if project_id is not None:
         query = query.where(ValidationRow.project_id == project_id)
     if agent_run_id is not None:
@@ -172,14 +251,20 @@ async def begin_validation(session: AsyncSession, validation_id: int) -> Validat
     validation.status = ValidationStatus.RUNNING.value
     validation.started_at = utcnow()
     if restarted:
-        for step in await list_steps(session, validation_id):
-            step.status, step.started_at, step.finished_at = StepStatus.PENDING.value, None, None
-            if step.log:
-                step.log += "\n--- the worker stopped; this attempt starts again ---\n"
-        await _event(session, validation, EventType.VALIDATION_PROGRESS, {"restarted": True})
+        await restart_steps(session, validation_id, "the worker stopped; this attempt starts again")
     else:
         await _event(session, validation, EventType.VALIDATION_STARTED, {})
     return validation
+
+
+async def restart_steps(session: AsyncSession, validation_id: int, why: str) -> None:
+    """Put every step back to pending, saying `why` in each log that has begun."""
+    validation = await require_validation(session, validation_id)
+    for step in await list_steps(session, validation_id):
+        step.status, step.started_at, step.finished_at = StepStatus.PENDING.value, None, None
+        if step.log:
+            step.log += f"\n--- {why} ---\n"
+    await _event(session, validation, EventType.VALIDATION_PROGRESS, {"restarted": True})
 
 
 async def record_sandbox(
@@ -253,6 +338,8 @@ async def finish_validation(
     status: ValidationStatus,
     failed_step: StepName | None,
     reason: str,
+    failed_check: str | None = None,
+    fault: Fault | None = None,
     error_context: str | None = None,
     error_signature: str | None = None,
 ) -> ValidationRow:
@@ -262,6 +349,8 @@ async def finish_validation(
         return validation
     validation.status = status.value
     validation.failed_step = failed_step.value if failed_step else None
+    validation.failed_check = failed_check
+    validation.fault = fault.value if fault else None
     validation.reason = reason
     validation.error_context = error_context
     validation.error_signature = error_signature
@@ -279,6 +368,7 @@ async def finish_validation(
         EventType.VALIDATION_COMPLETED,
         {
             "failed_step": validation.failed_step,
+            "fault": validation.fault,
             "reason": reason,
             "checks": dict(validation.checks),
         },

@@ -68,6 +68,10 @@ class Forge(Protocol):
         one (idempotent). Raise `ForgeError` if the branch does not exist."""
         ...
 
+    async def branch_head(self, repository: str, branch: str) -> str | None:
+        """The commit `branch` points at now, or None if there is no such branch."""
+        ...
+
     async def get_change_request(self, repository: str, number: int) -> ChangeRequest | None:
         """The pull request as it is now (its head follows its branch), or None."""
         ...

@@ -212,6 +212,9 @@ class LocalGitForge:
                 await repo.pulls.save(record)
         return _view(repo, record, await _branch_tips(repo))
 
+    async def branch_head(self, repository: str, branch: str) -> str | None:
+        return await _tip(await self._open(repository), branch)
+
     async def get_change_request(self, repository: str, number: int) -> ChangeRequest | None:
         repo = await self._open(repository)
         record = await repo.pulls.load(number)
