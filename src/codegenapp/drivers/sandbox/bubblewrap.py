@@ -214,6 +214,8 @@ class BubblewrapSandbox:
         self._tools = tuple(tools)
         self._egress = HostEgress()
         self._relays: dict[tuple[str, int], asyncio.Server] = {}
+        # The pipe ends that keep each sandbox's watchdog waiting (cgroups.watchdog_argv).
+        self._watchdogs: dict[str, int] = {}
 
     def limitations(self) -> list[str]:
         """What this instance cannot enforce here, in words (empty: everything)."""
@@ -255,6 +257,7 @@ class BubblewrapSandbox:
         if self._cgroups is not None:
             groups = await asyncio.to_thread(self._cgroups.create, handle.id, spec.limits)
             state = replace(state, cgroups=tuple(str(group) for group in groups))
+            self._watchdogs[handle.id] = await _watchdog(groups)
         if spec.cache_key:
             state = await self._mount_cache(handle, state, spec)
         self._supervisor.save(handle, state)
@@ -360,6 +363,8 @@ class BubblewrapSandbox:
             self._relays.pop(key).close()
         self._egress.close(handle)
         await self._supervisor.kill_all(handle)
+        if (watchdog := self._watchdogs.pop(handle.id, None)) is not None:
+            os.close(watchdog)  # it kills what is left in the cgroup, and ends
         state = self._supervisor.store.find(handle.id)
         if state is not None:
             await self._tear_down(state)
@@ -432,3 +437,23 @@ class BubblewrapSandbox:
         if self._bwrap is None or not os.access(self._bwrap, os.X_OK):
             raise SandboxUnavailable("bubblewrap is not installed (apt-get install -y bubblewrap)")
         return self._bwrap
+
+
+async def _watchdog(groups: tuple[Path, ...]) -> int:
+    """Start the sandbox's watchdog; return the pipe end that keeps it waiting (held by this
+    process only: it is close-on-exec, so no command inherits it)."""
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    try:
+        await asyncio.create_subprocess_exec(
+            *cgroups.watchdog_argv(groups),
+            stdin=read_end,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # a signal to the worker's group must not end it first
+        )
+    except BaseException:
+        os.close(write_end)
+        raise
+    finally:
+        os.close(read_end)
+    return write_end

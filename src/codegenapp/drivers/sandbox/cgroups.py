@@ -81,6 +81,25 @@ def procs_files(groups: tuple[Path, ...]) -> tuple[str, ...]:
     return tuple(str(group / "cgroup.procs") for group in groups)
 
 
+# Waits until its standard input ends (the worker holding the other end of the pipe died or
+# let go), then kills every process in the groups until none is left. `$*` is the procs files.
+_WATCHDOG = (
+    "cat >/dev/null; "
+    'while p=$(cat "$@" 2>/dev/null) && [ -n "$p" ]; do kill -9 $p 2>/dev/null; sleep 0.01; done'
+)
+
+
+def watchdog_argv(groups: tuple[Path, ...]) -> list[str]:
+    """A host process that kills everything in `groups` once its standard input ends.
+
+    bubblewrap's --die-with-parent cannot be relied on alone: bwrap changes its credentials as
+    it starts, which clears the parent-death signal, and sets its own only later; a worker
+    killed in between left a sandbox running (seen under load by the isolation checklist). A
+    pipe's end cannot be missed: the kernel closes it when the worker dies, however it dies.
+    """
+    return ["/bin/sh", "-c", _WATCHDOG, "watchdog", *procs_files(groups)]
+
+
 def kill_all(groups: tuple[Path, ...]) -> None:
     """SIGKILL every process in `groups` and return once none is left (or after
     `KILL_WAIT_S`). A process forked meanwhile is caught by the next round. Blocking: call it
