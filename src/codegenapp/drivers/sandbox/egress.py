@@ -264,6 +264,17 @@ def parse_refusal(line: str) -> Refusal | None:
     return Refusal(host=_UNPRINTABLE.sub("?", authority)[:255], port=port)
 
 
+def refusal_note(line: str) -> str | None:
+    """What a command's output shows for a tinyproxy log `line` that reports a refusal (None
+    for any other line): the host, and what to do if the build needs it."""
+    refusal = parse_refusal(line)
+    if refusal is None:
+        return None
+    return (
+        f"[sandbox] {refusal}: add it to deployment_settings.allowed_hosts if the build needs it\n"
+    )
+
+
 def refusals(log: str) -> list[Refusal]:
     """Every refusal in a tinyproxy log, in order, repeats included."""
     return [refusal for line in log.splitlines() if (refusal := parse_refusal(line))]

@@ -20,8 +20,8 @@ from codegenapp.drivers.sandbox import OutputSink, SandboxHandle
 from codegenapp.drivers.sandbox.bridge import forwarder, listen_in
 from codegenapp.drivers.sandbox.egress import (
     free_port,
-    parse_refusal,
     proxy_environment,
+    refusal_note,
     tinyproxy_argv,
     wait_listening,
     write_proxy_files,
@@ -148,13 +148,9 @@ class HostEgress:
             pending += chunk.decode(errors="replace")
             *lines, pending = pending.split("\n")
             for line in lines:
-                refusal = parse_refusal(line)
-                if refusal is None:
+                note = refusal_note(line)
+                if note is None:
                     continue
-                note = (
-                    f"[sandbox] {refusal}: add it to deployment_settings.allowed_hosts if the "
-                    "build needs it\n"
-                )
                 for sink in list(current.sinks):
                     with contextlib.suppress(Exception):  # that command's log is closing
                         await sink(note)

@@ -36,8 +36,8 @@ from codegenapp.drivers.sandbox.docker.scripts import (
 from codegenapp.drivers.sandbox.egress import (
     FILTER_FILE,
     filter_rules,
-    parse_refusal,
     proxy_environment,
+    refusal_note,
     tinyproxy_config,
 )
 from codegenapp.errors import SandboxError
@@ -275,13 +275,9 @@ class Egress:
             nonlocal pending
             *lines, pending = (pending + text).split("\n")
             for line in lines:
-                refusal = parse_refusal(line)
-                if refusal is None:
+                note = refusal_note(line)
+                if note is None:
                     continue
-                note = (
-                    f"[sandbox] {refusal}: add it to deployment_settings.allowed_hosts if the "
-                    "build needs it\n"
-                )
                 for sink in list(proxy.sinks):
                     with contextlib.suppress(Exception):  # that command's log is closing
                         await sink(note)
