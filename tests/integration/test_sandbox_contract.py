@@ -4,12 +4,14 @@ pipeline does, so the same test holds for a sandbox on another machine."""
 
 import asyncio
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.support.sandboxes import (
+    DOCKER,
     Docker,
     Kind,
     Transcript,
@@ -80,7 +82,7 @@ def docker_of(request: pytest.FixtureRequest) -> Docker | None:
     return docker
 
 
-@pytest.fixture(params=["bubblewrap", "process", "docker"])
+@pytest.fixture(params=["bubblewrap", "process", DOCKER])
 async def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Kind:
     return await sandbox_kind(str(request.param), tmp_path, docker=docker_of(request))
 
@@ -375,7 +377,7 @@ except Exception as error:
 """
 
 
-@pytest.fixture(params=["bubblewrap", "docker"])
+@pytest.fixture(params=["bubblewrap", DOCKER])
 async def isolating(request: pytest.FixtureRequest, tmp_path: Path) -> Kind:
     return await sandbox_kind(str(request.param), tmp_path, docker=docker_of(request))
 
@@ -438,9 +440,10 @@ async def test_a_cache_keeps_what_trusted_builds_wrote_and_nothing_a_pull_reques
     isolating: Kind, tmp_path: Path
 ) -> None:
     driver = isolating.make(tmp_path / "state")
+    key = f"project-{uuid.uuid4().hex[:8]}"  # Docker's volumes outlive the test: its own
 
     async def build(*, writeback: bool, script: str) -> str:
-        spec = SandboxSpec(name="cached", cache_key="project-1", cache_writeback=writeback)
+        spec = SandboxSpec(name="cached", cache_key=key, cache_writeback=writeback)
         handle = await driver.create(spec)
         try:
             return (await shell(driver, handle, script))[1]

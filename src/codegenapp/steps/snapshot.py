@@ -1,5 +1,7 @@
 """Snapshot: a fresh, isolated sandbox for this attempt, made to the project's settings."""
 
+import hashlib
+
 from codegenapp.domain.network_policy import REGISTRY_HOSTS
 from codegenapp.domain.project_settings import DeploymentSettings
 from codegenapp.domain.states import StepStatus, ValidationKind
@@ -8,11 +10,19 @@ from codegenapp.steps import StepContext, StepResult
 from codegenapp.steps.log import StepLog
 
 
+def cache_key(project_id: int, repository: str) -> str:
+    """The project's dependency cache. Its id alone could name another server's project on a
+    Docker daemon they share (and one made again after a delete): its repository too."""
+    digest = hashlib.sha256(repository.encode()).hexdigest()[:12]
+    return f"project-{project_id}-{digest}"
+
+
 def sandbox_spec(
     deployment: DeploymentSettings,
     *,
     name: str,
     project_id: int,
+    repository: str,
     secrets: dict[str, str],
     trusted: bool = False,
 ) -> SandboxSpec:
@@ -32,7 +42,7 @@ def sandbox_spec(
         image=deployment.image,
         path_prepend=tuple(deployment.path_prepend),
         allowed_hosts=(*REGISTRY_HOSTS, *deployment.allowed_hosts) if registries else (),
-        cache_key=f"project-{project_id}",
+        cache_key=cache_key(project_id, repository),
         cache_writeback=trusted,
     )
 
@@ -43,6 +53,7 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         deployment,
         name=f"validation-{ctx.validation_id}",
         project_id=ctx.project_id,
+        repository=ctx.repository,
         secrets=dict(ctx.secrets),
         trusted=ctx.kind is ValidationKind.BASELINE,
     )
