@@ -31,7 +31,7 @@ lint: setup
 test: lint
 	@scripts/setup-docker.sh  # the Docker sandbox suite starts its own dockerd (TESTING.md)
 	cd frontend && node_modules/.bin/vitest run
-	CI=$${CI:-} $(VENV)/bin/pytest
+	CI=$${CI:-} $(VENV)/bin/pytest -n 2 --dist loadgroup  # two workers; Docker's tests in one
 
 bench: setup
 	$(PY) bench/validation_overhead.py
@@ -39,6 +39,7 @@ bench: setup
 	$(PY) bench/masking.py
 	$(PY) bench/abuse.py
 	$(PY) bench/snapshot.py
+	$(PY) bench/cache.py
 
 clean:
 	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.support.sandboxes import (
+    ON_DOCKER,
     SESSION_NAMESPACE,
     Docker,
     Transcript,
@@ -31,7 +32,7 @@ from codegenapp.drivers.sandbox.docker import DockerSandbox
 from codegenapp.errors import SandboxError, SandboxUnavailable, StepTimedOut
 
 # The first session on a fresh machine builds the test images inside the first test's time.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), ON_DOCKER]
 
 SERVICE_PORT = 8000
 SERVICE = """

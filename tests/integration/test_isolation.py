@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.support.sandboxes import Docker, require_bubblewrap
+from tests.support.sandboxes import ON_DOCKER, Docker, require_bubblewrap
 
 from codegenapp.doctor.checklist import orphaned, run_checklist
 from codegenapp.drivers.registry import make_sandbox
@@ -39,6 +39,7 @@ async def test_bubblewrap_contains_every_probe(tmp_path: Path) -> None:
     assert escaped == []
 
 
+@ON_DOCKER
 async def test_docker_contains_every_probe(docker: Docker, tmp_path: Path) -> None:
     settings = Settings(
         home=tmp_path / "home",

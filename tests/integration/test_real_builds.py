@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import SettingsFactory
 from tests.support.projects import make_repository, merges_on, recipe_text
-from tests.support.sandboxes import Docker, require_bubblewrap
+from tests.support.sandboxes import DOCKER, Docker, require_bubblewrap
 from tests.support.waiting import run_settled, until
 
 from codegenapp.db.queries import pull_requests, validations
@@ -44,7 +44,7 @@ from codegenapp.settings import Settings
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
-KINDS = ("bubblewrap", "docker")
+KINDS = ("bubblewrap", DOCKER)
 """The sandboxes every real project is validated in."""
 
 RUN_TIMEOUT_S = 600  # a Python validation takes 20-30 s here; room for a loaded CI machine

@@ -19,6 +19,12 @@ from codegenapp.drivers.sandbox.docker import DockerSandbox
 from codegenapp.drivers.sandbox.docker.layout import NAMESPACE_LABEL, ROLE_LABEL
 from codegenapp.drivers.sandbox.process import ProcessSandbox
 
+ON_DOCKER = pytest.mark.xdist_group("docker")
+"""Tests that make Docker sandboxes run in one test worker, one at a time (`make test` runs
+two workers): a second daemon-heavy test beside them only slows both, and the host network
+interfaces Docker adds and removes make Chromium abort its requests (ERR_NETWORK_CHANGED)."""
+DOCKER = pytest.param("docker", marks=ON_DOCKER)
+
 SESSION_NAMESPACE = f"cgtest-{uuid.uuid4().hex[:8]}"
 """The docker sandboxes of this test session: its own names, apart from any other session's
 (and from a server's) on the shared test daemon; `remove_docker_namespace` ends it."""
