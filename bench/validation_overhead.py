@@ -1,10 +1,20 @@
-"""Orchestration overhead of one validation of a trivial project (every command `true`).
+"""What a validation costs beyond the project's own work, measured on the issue's job: compile
+a tiny HTTP app, start it, health-check it, stop it.
 
-overhead = wall time of the validation workflow (enqueue → verdict, merge included)
-           − time spent inside the project's own commands (as the sandbox measured them)
+    by hand    the same job run directly on this host by this script: compile, start the
+               app, poll /health every 5 ms until it answers 200, kill it. No CI can do the
+               job faster: it is the lower bound.
+    ours       a whole validation of a pull request: enqueue → snapshot → clone → deploy →
+               health check → web_eval → cleanup → verdict → merge (trigger → done).
+    overhead   median(ours) − median(by hand): the sandbox, the git snapshot, the database
+               writes, the queue, the merge.
 
-Median of 20 validations per configuration, configurations run one after the other in the
-same process on the same machine, so their ratios are comparable. Target: < 300 ms.
+Both are measured in the same run, alternating, 20 times each per configuration (medians),
+so that the machine's noise falls on both. Target on SQLite + bubblewrap: overhead < 150 ms,
+and trigger → done at least 3× faster than Buildbot 4.3 on the same job (measured by a user
+on this kind of machine: 1,235 ms; by hand is the lower bound for it). The project validates
+no base branch here: a baseline is background work that this bench does not time.
+
 Run: `make bench` (or `.venv/bin/python bench/validation_overhead.py [--runs N]`).
 """
 
@@ -16,10 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 import psycopg
 from dbos import DBOS, SetWorkflowID
 
@@ -30,53 +39,43 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
-from codegenapp.drivers.sandbox import ExecResult, OutputSink, Sandbox, SandboxHandle
 from codegenapp.flows import projects as project_flows
-from codegenapp.flows.runtime import DriverSet, Runtime, bind
+from codegenapp.flows.runtime import Runtime
 from codegenapp.flows.validation import QUEUE, RESULT_POLL_SEC, validation_flow, workflow_id
 from codegenapp.main import running
 from codegenapp.settings import Settings
 from machine import describe
 
-TARGET_MS = 300.0
-TRIVIAL = ProjectSettings(
-    deployment_settings=DeploymentSettings(build_command="true", deploy_command="true"),
-    validation_settings=ValidationSettings(test_command="true", security_command="true"),
+TARGET_MS = 150.0
+BUILDBOT_MS = 1235.0  # the same job on Buildbot 4.3, trigger → done, as the issue measured it
+PORT = 8765
+APP = """\
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+JOB = ProjectSettings(
+    deployment_settings=DeploymentSettings(
+        build_command="python3 -m py_compile app.py",
+        deploy_command="python3 app.py",
+        health_check_url="/health",
+        port=PORT,
+    ),
+    validation_settings=ValidationSettings(validate_base_branch=False),
 )
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-class TimedSandbox:
-    """Delegates to the real sandbox and adds up the time its commands took."""
-
-    def __init__(self, inner: Sandbox) -> None:
-        self.inner, self.name, self.isolated = inner, inner.name, inner.isolated
-        self.command_seconds = 0.0
-
-    async def exec(
-        self, handle: SandboxHandle, argv: Sequence[str], *, on_output: OutputSink, timeout: float
-    ) -> ExecResult:
-        result = await self.inner.exec(handle, argv, on_output=on_output, timeout=timeout)
-        self.command_seconds += result.duration_s
-        return result
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-
-@dataclass
-class TimedDrivers:
-    inner: DriverSet
-    sandbox_: TimedSandbox
-
-    def forge(self, repository: str):  # type: ignore[no-untyped-def]
-        return self.inner.forge(repository)
-
-    def agent(self, settings: AgentSettings):  # type: ignore[no-untyped-def]
-        return self.inner.agent(settings)
-
-    def sandbox(self) -> Sandbox:
-        return self.sandbox_  # type: ignore[return-value]
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -92,7 +91,7 @@ def git(cwd: Path, *args: str) -> str:
 def make_repository(path: Path, branches: int) -> Path:
     path.mkdir(parents=True)
     git(path, "init", "-q", "-b", "main")
-    (path / "README").write_text("bench\n")
+    (path / "app.py").write_text(APP)
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", "initial")
     for n in range(branches):
@@ -104,9 +103,28 @@ def make_repository(path: Path, branches: int) -> Path:
     return path
 
 
-async def one_validation(
-    runtime: Runtime, timed: TimedSandbox, project_id: int, repo: Path, n: int
-) -> tuple[float, float]:
+def by_hand(checkout: Path) -> float:
+    """The job, done directly: seconds from the first command to the app's exit."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "py_compile", "app.py"], cwd=checkout, check=True)
+    app = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=checkout, env={**os.environ, "PORT": str(PORT + 1)}
+    )
+    try:
+        with httpx.Client(trust_env=False) as client:
+            while True:
+                try:
+                    if client.get(f"http://127.0.0.1:{PORT + 1}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.005)
+    finally:
+        app.kill()
+        app.wait()
+    return time.perf_counter() - started
+
+
+async def one_validation(runtime: Runtime, project_id: int, repo: Path, n: int) -> float:
     forge = runtime.drivers.forge(str(repo))
     change = await forge.open_change_request(
         str(repo), head_branch=f"change-{n}", base_branch="main", title=f"change {n}", body=""
@@ -126,45 +144,43 @@ async def one_validation(
         validation = await validations.create_validation(
             session, pull_request=pr, agent_run_id=None, attempt=1
         )
-    timed.command_seconds = 0.0
     started = time.perf_counter()
     with SetWorkflowID(workflow_id(validation.id)):
         handle = await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation.id)
     report = await handle.get_result(polling_interval_sec=RESULT_POLL_SEC)
     wall = time.perf_counter() - started
     assert report.merged, report
-    return wall, timed.command_seconds
+    return wall
 
 
 async def measure(label: str, settings: Settings, runs: int, work: Path) -> dict[str, float]:
+    checkout = work / f"by-hand-{label}"
+    checkout.mkdir()
+    (checkout / "app.py").write_text(APP)
     async with running(settings) as runtime:
-        timed = TimedSandbox(runtime.drivers.sandbox())
-        bind(replace(runtime, drivers=TimedDrivers(runtime.drivers, timed)))
         repo = make_repository(work / f"repo-{label}", runs + 1)
         project = await project_flows.create_project(
             name=label,
             repository=str(repo),
             default_branch="main",
             agent=AgentSettings(recipe="turns:\n  - reply: unused\n"),
-            settings=TRIVIAL,
+            settings=JOB,
         )
-        await one_validation(runtime, timed, project.id, repo, runs)  # warm-up, not counted
-        walls, commands = [], []
+        await one_validation(runtime, project.id, repo, runs)  # warm-up, not counted
+        ours, hand = [], []
         for n in range(runs):
-            wall, command = await one_validation(runtime, timed, project.id, repo, n)
-            walls.append(wall)
-            commands.append(command)
-    overheads = [w - c for w, c in zip(walls, commands, strict=True)]
+            hand.append(await asyncio.to_thread(by_hand, checkout))
+            ours.append(await one_validation(runtime, project.id, repo, n))
     return {
-        "wall_ms": statistics.median(walls) * 1000,
-        "commands_ms": statistics.median(commands) * 1000,
-        "overhead_ms": statistics.median(overheads) * 1000,
-        "overhead_p90_ms": sorted(overheads)[int(0.9 * (len(overheads) - 1))] * 1000,
+        "ours_ms": statistics.median(ours) * 1000,
+        "hand_ms": statistics.median(hand) * 1000,
+        "overhead_ms": (statistics.median(ours) - statistics.median(hand)) * 1000,
+        "ours_p90_ms": sorted(ours)[int(0.9 * (len(ours) - 1))] * 1000,
     }
 
 
 async def main(runs: int) -> int:
-    print(f"validation overhead benchmark, {runs} validations per configuration (median)")
+    print(f"validation overhead benchmark: {runs} validations per configuration (medians)")
     print(f"machine: {describe()}")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="codegenapp-bench-") as tmp:
@@ -174,20 +190,17 @@ async def main(runs: int) -> int:
             ("sqlite+process", {"sandbox": "process"}),
         ]
         db_name = f"codegenapp_bench_{os.getpid()}"
-        try:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{db_name}"')
-            configs.append(
-                (
-                    "postgres+bubblewrap",
-                    {
-                        "sandbox": "bubblewrap",
-                        "database_url": f"postgresql://postgres@127.0.0.1:5432/{db_name}",
-                    },
-                )
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{db_name}"')
+        configs.append(
+            (
+                "postgres+bubblewrap",
+                {
+                    "sandbox": "bubblewrap",
+                    "database_url": f"postgresql://postgres@127.0.0.1:5432/{db_name}",
+                },
             )
-        except psycopg.OperationalError as error:
-            print(f"(PostgreSQL not reachable, skipped: {error})")
+        )
         try:
             for label, extra in configs:
                 settings = Settings(  # type: ignore[arg-type]
@@ -198,20 +211,22 @@ async def main(runs: int) -> int:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     print(
-        f"\n{'configuration':<22}{'wall':>10}{'commands':>10}{'overhead':>10}{'p90':>10}"
-        f"{'vs target':>11}"
+        f"\n{'configuration':<22}{'by hand':>10}{'ours':>10}{'overhead':>10}{'ours p90':>10}"
+        f"{'Buildbot/ours':>15}"
     )
     for label, r in results.items():
         print(
-            f"{label:<22}{r['wall_ms']:>8.1f}ms{r['commands_ms']:>8.1f}ms{r['overhead_ms']:>8.1f}ms"
-            f"{r['overhead_p90_ms']:>8.1f}ms{r['overhead_ms'] / TARGET_MS:>10.2f}x"
+            f"{label:<22}{r['hand_ms']:>8.0f}ms{r['ours_ms']:>8.0f}ms{r['overhead_ms']:>8.0f}ms"
+            f"{r['ours_p90_ms']:>8.0f}ms{BUILDBOT_MS / r['ours_ms']:>14.2f}x"
         )
-    base = results["sqlite+process"]["overhead_ms"]
-    for label, r in results.items():
-        print(f"ratio {label} / sqlite+process overhead: {r['overhead_ms'] / base:.2f}")
-    worst = max(r["overhead_ms"] for r in results.values())
-    verdict = "meets" if worst < TARGET_MS else "MISSES"
-    print(f"\nslowest median overhead {worst:.1f} ms {verdict} the {TARGET_MS:.0f} ms target")
+    default = results["sqlite+bubblewrap"]
+    verdict = "meets" if default["overhead_ms"] < TARGET_MS else "MISSES"
+    print(
+        f"\nsqlite+bubblewrap: overhead {default['overhead_ms']:.0f} ms {verdict} the "
+        f"{TARGET_MS:.0f} ms target; trigger→done is {default['ours_ms'] / default['hand_ms']:.2f}×"
+        f" the by-hand lower bound and {BUILDBOT_MS / default['ours_ms']:.2f}× faster than "
+        f"Buildbot's {BUILDBOT_MS:.0f} ms (target 3×)"
+    )
     return 0
 
 
