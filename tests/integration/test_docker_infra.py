@@ -30,7 +30,9 @@ from tests.support.sandboxes import ON_DOCKER
 # test's time.
 pytestmark = [pytest.mark.timeout(900), ON_DOCKER]
 
-LABEL = "codegenapp.test=docker-infra"  # on everything these tests create, to clean it up
+# On everything these tests create, to clean it up: this session's own, since another session
+# (a CI run beside a developer's) may be using the same daemon at the same time.
+LABEL = f"codegenapp.test=docker-infra-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
