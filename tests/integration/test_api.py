@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server
+from tests.conftest import Server, SettingsFactory, serve
 from tests.support.projects import APP, make_repository, recipe_text
 from tests.support.waiting import run_in, run_settled
 
@@ -175,6 +175,30 @@ async def test_a_repository_that_is_not_a_git_repository_is_refused(
     assert "default_branch" in _field_errors(no_branch)
     assert "agent.recipe" in _field_errors(bad_recipe)
     assert (await client.get("/api/v1/projects")).json()["total"] == 0
+
+
+async def test_a_sandbox_that_cannot_run_here_is_refused_at_the_door(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    nowhere = f"unix://{tmp_path}/no-docker.sock"  # no daemon answers here
+    async for server in serve(make_settings(docker_host=nowhere)):
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
+            docker = {"sandbox": "docker", "image": "python:3.12-slim"}
+            body = _project_body(tmp_path, REPLY, deployment_settings=docker)
+            refused = await client.post("/api/v1/projects", json=body)
+            assert refused.status_code == 422, refused.text
+            reason = _field_errors(refused)["deployment_settings.sandbox"]
+            assert "no-docker.sock" in reason, reason
+            assert (await client.get("/api/v1/projects")).json()["total"] == 0
+
+            plain = {key: value for key, value in body.items() if key != "deployment_settings"}
+            project = await client.post("/api/v1/projects", json=plain)
+            url = f"/api/v1/projects/{project.json()['id']}"
+            changed = await client.put(url, json={"deployment_settings": docker})
+            assert changed.status_code == 422, changed.text
+            assert "deployment_settings.sandbox" in _field_errors(changed)
+            stored = (await client.get(url)).json()["deployment_settings"]
+            assert stored["sandbox"] is None  # nothing half-written
 
 
 async def test_projects_are_updated_by_section_and_deleted(

@@ -115,6 +115,13 @@ class Registry:
                 kinds.insert(0, kind)
         return kinds
 
+    async def check_sandbox(self, kind: str) -> None:
+        driver = await asyncio.to_thread(self.sandbox, kind)  # bubblewrap's check runs bwrap
+        if driver.name == "docker":
+            reason = await docker_available(self._settings.docker_host)
+            if reason is not None:
+                raise SandboxUnavailable(reason)
+
     def sandbox(self, kind: str | None) -> Sandbox:
         chosen = kind or self._default_sandbox
         if chosen not in self._sandboxes:

@@ -13,16 +13,29 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
-from codegenapp.errors import Conflict, NotFound
+from codegenapp.errors import Conflict, InvalidInput, NotFound, SandboxUnavailable
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import launch_baseline
 
 
-async def _check(repository: str, default_branch: str, agent: AgentSettings) -> None:
+async def _check(
+    repository: str,
+    default_branch: str,
+    agent: AgentSettings,
+    deployment: DeploymentSettings | None,
+) -> None:
     drivers = current().drivers
     await drivers.forge(repository).check_repository(repository, default_branch=default_branch)
     await drivers.agent(agent).check_settings(agent)
+    if deployment is not None and deployment.sandbox is not None:
+        try:
+            await drivers.check_sandbox(deployment.sandbox)
+        except SandboxUnavailable as error:
+            raise InvalidInput(
+                "deployment_settings.sandbox",
+                f"{error}; choose another sandbox, or none for the server's default",
+            ) from error
 
 
 async def create_project(
@@ -56,7 +69,7 @@ async def create_project(
             )
         return project
 
-    await _check(repository, default_branch, agent)
+    await _check(repository, default_branch, agent, settings.deployment_settings)
     project, _ = await once(request, scope="projects", make=make, find=find)
     await launch_baseline(project.id)  # in the background: ready when the first PR fails
     return project
@@ -82,7 +95,7 @@ async def update_project(
     new_repository = repository or project.repository
     new_branch = default_branch or project.default_branch
     new_agent = agent or projects.agent_settings_of(project)
-    await _check(new_repository, new_branch, new_agent)
+    await _check(new_repository, new_branch, new_agent, deployment)
     async with current().database.transaction() as session:
         stored = await projects.get_project(session, project_id)
         if stored is None:

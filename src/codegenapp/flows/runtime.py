@@ -30,6 +30,11 @@ class DriverSet(Protocol):
         """Remove sandboxes left by dead workers (and with `mine`, this process's own)."""
         ...
 
+    async def check_sandbox(self, kind: str) -> None:
+        """Raise `SandboxUnavailable`, saying why, if sandbox `kind` cannot run here now (for
+        docker: no daemon answers)."""
+        ...
+
     def sandbox(self, kind: str | None) -> Sandbox:
         """The sandbox driver named `kind` (a project's setting, or a stored handle's driver);
         None: the server's default. Raise `SandboxUnavailable` if it cannot run here."""
