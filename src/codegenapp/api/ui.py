@@ -8,6 +8,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from codegenapp.api.errors import allowed_methods
+
 DIST = Path(__file__).resolve().parent.parent / "ui" / "dist"
 _NOT_OURS = ("api/", "ws", "health", "openapi.json", "docs", "redoc")
 
@@ -50,6 +52,10 @@ def mount_dashboard(app: FastAPI, dist: Path = DIST) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     async def page(path: str) -> Response:
         if path.startswith(_NOT_OURS):
+            # This catch-all answers every GET, so a GET on a POST-only API path lands here:
+            # it is a 405 (with Allow, added by the error handler), not a 404.
+            if allowed_methods(app, f"/{path}"):
+                raise HTTPException(status_code=405, detail="Method Not Allowed")
             raise HTTPException(status_code=404, detail="Not Found")
         if not built:
             return HTMLResponse(_NOT_BUILT, status_code=503)
