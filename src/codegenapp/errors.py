@@ -8,7 +8,8 @@ CodegenAppError
 ├── DependencyUnavailable the database or Redis cannot be reached (start-up)
 ├── ForgeError            the repository host refused or failed
 │   ├── RepositoryInvalid the repository cannot be used as configured       → 422
-│   └── MergeRefused      head moved, conflicts, dirty work tree            → 409
+│   ├── MergeRefused      head moved, conflicts, dirty work tree            → 409
+│   └── WebhookInvalid    a webhook delivery that is not what the forge sends → 400
 ├── AgentError            the coding agent refused or failed
 │   └── AgentConfigInvalid  e.g. a recipe that does not parse               → 422
 └── SandboxError          the sandbox could not run what it was asked
@@ -64,6 +65,15 @@ class RepositoryInvalid(ForgeError):
 class MergeRefused(ForgeError):
     """The merge was refused and nothing changed: the head moved, it conflicts, or the base
     branch's checked-out work tree has local changes."""
+
+
+class WebhookInvalid(ForgeError):
+    """A webhook delivery we cannot read: unsigned, wrongly signed, or not shaped as the
+    forge sends it. `status` is the HTTP answer: 401 for the signature, 400 otherwise."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class AgentError(CodegenAppError):

@@ -27,7 +27,14 @@ from codegenapp.api.deps import TokenCheck, require_token
 from codegenapp.api.docs import ASSETS as DOCS_ASSETS
 from codegenapp.api.docs import mount_docs
 from codegenapp.api.edge import Gate, SecurityHeaders
-from codegenapp.api.routes import agent_runs, events, project_secrets, projects, validations
+from codegenapp.api.routes import (
+    agent_runs,
+    events,
+    project_secrets,
+    projects,
+    validations,
+    webhooks,
+)
 from codegenapp.api.ws import CATCH_UP_SLOTS
 from codegenapp.api.ws import router as ws_router
 from codegenapp.bus import Bus
@@ -38,6 +45,7 @@ from codegenapp.db.engine import Database
 from codegenapp.db.queries import tokens
 from codegenapp.domain.masking import looks_secret
 from codegenapp.domain.secret_box import SecretBox
+from codegenapp.domain.webhooks import MAX_DELIVERY_BYTES
 from codegenapp.drivers.registry import Registry
 from codegenapp.errors import DependencyUnavailable
 from codegenapp.files import (
@@ -262,6 +270,10 @@ async def ensure_admin_token(runtime: Runtime) -> str | None:
     return token
 
 
+def _uses_github(settings: Settings) -> bool:
+    return settings.github_token is not None or settings.github_app_id is not None
+
+
 def login_url(settings: Settings, token: str) -> str:
     return f"http://{settings.host}:{settings.port}/?token={token}"
 
@@ -284,6 +296,9 @@ def create_app(
             # scanning it again and again (measured: gen-2 pauses of 150 ms and more under a
             # thousand WebSocket clients, most of them spent on these long-lived objects).
             gc.freeze()
+            if settings.github_webhook_secret is None:
+                level = logging.WARNING if _uses_github(settings) else logging.INFO
+                log.log(level, "GitHub webhooks are refused (503): GITHUB_WEBHOOK_SECRET is unset")
             announce(f"Ready on http://{settings.host}:{settings.port}")
             yield
 
@@ -302,6 +317,7 @@ def create_app(
         app.include_router(
             router, prefix="/api/v1", dependencies=protected, responses=errors.EVERY_ROUTE
         )
+    app.include_router(webhooks.router, prefix="/api/v1")  # the signature authenticates
     app.include_router(ws_router)
 
     @app.get("/health", tags=["health"])
@@ -321,7 +337,11 @@ def create_app(
     app.state.catch_up_slots = asyncio.Semaphore(CATCH_UP_SLOTS)
     # The last added runs first: headers on every answer, then compression, then the gate.
     app.add_middleware(
-        Gate, authenticate=authenticate, is_open=is_open, max_body_bytes=settings.max_body_bytes
+        Gate,
+        authenticate=authenticate,
+        is_open=is_open,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits={webhooks.GITHUB_PATH: (MAX_DELIVERY_BYTES, "GitHub's own cap on a delivery")},
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeaders)
@@ -329,17 +349,19 @@ def create_app(
 
 
 OPEN_PATHS = frozenset({"/health"})
+OPEN_POSTS = frozenset({webhooks.GITHUB_PATH})  # a forge's deliveries: signed, not tokened
 API_DESCRIPTION = """Goals become agent runs; pull requests are validated in sandboxes and merged
 when green.
 
-Every route needs `Authorization: Bearer <token>` except `/health`. Bodies are capped
+Every route needs `Authorization: Bearer <token>` except `/health` and the webhook routes
+(signed by the forge instead). Bodies are capped
 (CODEGENAPP_MAX_BODY_BYTES, default 1 MiB: 413 beyond). Every error answer is
 `{"detail": "<one line>", "errors": [{"loc", "msg", "type"}]}`."""
 
 
 def is_open(method: str, path: str) -> bool:
     """Requests that need no token: /health, and loading the dashboard or the docs' files."""
-    if path in OPEN_PATHS:
+    if path in OPEN_PATHS or (method == "POST" and path in OPEN_POSTS):
         return True
     reading = method in ("GET", "HEAD")
     return reading and (ui.is_dashboard_path(path) or path.startswith(f"{DOCS_ASSETS}/"))

@@ -76,6 +76,52 @@ class Settings(BaseSettings):
         description="Host directories (':'-separated) that bubblewrap sandboxes see read-only "
         "at the same path: toolchains outside /usr (e.g. /opt/node).",
     )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        validation_alias=_env("GITHUB_API_URL", "CODEGENAPP_GITHUB_API_URL"),
+        description="GitHub's REST API; GitHub Enterprise: https://<host>/api/v3.",
+    )
+    github_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("GITHUB_TOKEN", "CODEGENAPP_GITHUB_TOKEN"),
+        description="A token for GitHub projects (commit statuses); an App is preferred.",
+    )
+    github_app_id: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=_env("GITHUB_APP_ID", "CODEGENAPP_GITHUB_APP_ID"),
+        description="The GitHub App that GitHub projects act as (check runs need an App).",
+    )
+    github_app_private_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("GITHUB_APP_PRIVATE_KEY", "CODEGENAPP_GITHUB_APP_PRIVATE_KEY"),
+        description="The App's private key (PEM).",
+    )
+    github_app_private_key_file: Path | None = Field(
+        default=None,
+        validation_alias=_env(
+            "GITHUB_APP_PRIVATE_KEY_FILE", "CODEGENAPP_GITHUB_APP_PRIVATE_KEY_FILE"
+        ),
+        description="A file holding the App's private key (PEM), instead of the key itself.",
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("GITHUB_WEBHOOK_SECRET", "CODEGENAPP_GITHUB_WEBHOOK_SECRET"),
+        description="The secret GitHub signs webhooks with; webhooks are refused while unset.",
+    )
+    github_reconcile_interval_sec: float = Field(
+        default=300,
+        ge=5,
+        le=86400,
+        validation_alias=_env("CODEGENAPP_GITHUB_RECONCILE_INTERVAL_SEC"),
+        description="How often the open pull requests of GitHub projects are listed, so that "
+        "a lost webhook never strands one.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        validation_alias=_env("CODEGENAPP_PUBLIC_URL"),
+        description="Where people reach this server (links in GitHub check runs and comments).",
+    )
     agent_poll_interval_sec: float = Field(
         default=0.2, gt=0, le=60, validation_alias=_env("CODEGENAPP_AGENT_POLL_INTERVAL_SEC")
     )

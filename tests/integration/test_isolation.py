@@ -79,6 +79,9 @@ def test_doctor_says_what_the_machine_offers_and_attacks_its_sandboxes(tmp_path:
     lines = result.stdout.splitlines()
     assert any(line.startswith("ok  bubblewrap ") for line in lines)
     assert any(line.startswith("ok  process ") and "NOT ISOLATED" in line for line in lines)
+    assert any(
+        line.startswith("no  github-hooks ") and "GITHUB_WEBHOOK_SECRET" in line for line in lines
+    )
     checked = [line for line in lines if line.startswith("bubblewrap  ")]
     assert len(checked) == len(PROBES)
     assert all(" contained " in line for line in checked)

@@ -110,6 +110,7 @@ async def test_schemathesis_finds_no_error_on_any_operation(
         "CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_RUN_QUEUE_POLLING_INTERVAL_SEC": "0.02",
         "CODEGENAPP_AGENT_POLL_INTERVAL_SEC": "0.02",
+        "GITHUB_WEBHOOK_SECRET": "fuzz-webhook-secret",  # the webhook route checks signatures
         **({"DATABASE_URL": database_url} if database_url else {}),
     }
     async with codegenapp("serve", "--port", str(port), env=env, ready="Ready on") as server:

@@ -49,6 +49,16 @@ describe("describeEvent", () => {
     });
   });
 
+  it("says what became of a webhook delivery, and flags one that failed", () => {
+    const ignored = { event: "pull_request", action: "opened", status: "ignored", note: "no project here is github repository a/b" };
+    expect(describeEvent(event("webhook_processed", ignored))).toEqual({
+      text: "Webhook pull_request.opened: no project here is github repository a/b",
+      tone: "neutral",
+    });
+    const failed = { event: "push", action: null, status: "failed", note: "KeyError: 'x'" };
+    expect(describeEvent(event("webhook_processed", failed)).tone).toBe("bad");
+  });
+
   it("never says more of a secret than its name", () => {
     // Whatever an event carried by mistake, the line is built from the name alone.
     const line = describeEvent(event("project_secret_set", { name: "DB_URL", created: true, value: "hunter22" }));

@@ -82,5 +82,10 @@ export function describeEvent(event: Event): EventLine {
       return { text: `Merged: pull request #${numberIn(data, "number") ?? "?"} as ${shortSha(textIn(data, "merge_sha"))}`, tone: "good" };
     case "validation_log":
       return { text: "Log output", tone: "neutral" };
+    case "webhook_processed": {
+      const what = [textIn(data, "event"), textIn(data, "action")].filter(Boolean).join(".");
+      const failed = data.status === "failed";
+      return { text: `Webhook ${what}: ${textIn(data, "note") ?? ""}`, tone: failed ? "bad" : "neutral" };
+    }
   }
 }

@@ -274,6 +274,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Github
+         * @description A GitHub webhook delivery. Stored before the 2xx (a 5xx when it could not be), then
+         *     processed in the background; a redelivery (same X-GitHub-Delivery) starts nothing new.
+         */
+        post: operations["receive_github_api_v1_webhooks_github_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -520,7 +541,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "agent_run_started" | "agent_run_progress" | "agent_run_completed" | "validation_started" | "validation_progress" | "validation_completed" | "agent_run_plan_ready" | "agent_run_fix_requested" | "validation_queued" | "validation_log" | "pull_request_opened" | "pull_request_updated" | "pull_request_merged" | "merge_blocked" | "project_created" | "project_updated" | "project_deleted" | "project_secret_set" | "project_secret_deleted";
+        EventType: "agent_run_started" | "agent_run_progress" | "agent_run_completed" | "validation_started" | "validation_progress" | "validation_completed" | "agent_run_plan_ready" | "agent_run_fix_requested" | "validation_queued" | "validation_log" | "pull_request_opened" | "pull_request_updated" | "pull_request_merged" | "merge_blocked" | "project_created" | "project_updated" | "project_deleted" | "project_secret_set" | "project_secret_deleted" | "webhook_processed";
         /**
          * Fault
          * @description Whose fault a validation that did not pass is, decided before any agent is asked.
@@ -926,6 +947,19 @@ export interface components {
             /** Pr Number */
             pr_number: number;
             status: components["schemas"]["ValidationStatus"];
+        };
+        /** WebhookReceipt */
+        WebhookReceipt: {
+            /** Acted On */
+            acted_on: boolean;
+            /** Action */
+            action: string | null;
+            /** Delivery Id */
+            delivery_id: string;
+            /** Duplicate */
+            duplicate: boolean;
+            /** Event */
+            event: string;
         };
     };
     responses: never;
@@ -2370,6 +2404,71 @@ export interface operations {
             };
             /** @description A field is invalid; `errors` names each one and what is accepted. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receive_github_api_v1_webhooks_github_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A delivery stored before: nothing new. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description A header is missing, or the body is not the JSON GitHub sends. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description X-Hub-Signature-256 is missing or does not match the body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than GitHub's own cap (26214400 bytes). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description GitHub webhooks are off here (no GITHUB_WEBHOOK_SECRET). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -140,6 +140,7 @@ const handlers: Record<EventType, Handler> = {
   },
   project_secret_set: invalidateSecrets,
   project_secret_deleted: invalidateSecrets,
+  webhook_processed: () => undefined, // the activity feed shows it; no view holds deliveries
   validation_log: () => undefined, // live only: handled before, it has no id
 };
 

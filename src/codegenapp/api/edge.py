@@ -8,7 +8,7 @@ own scripts, connect only to us, never frame us and never send our URLs (with th
 to anyone else.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qs
 
 from fastapi import HTTPException
@@ -70,25 +70,34 @@ def bearer_token(scope: Scope) -> str | None:
 class BodyTooLarge(HTTPException):
     """Raised from inside a route's body read; FastAPI lets an HTTPException through as is."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=too_large(limit))
+    def __init__(self, limit: int, whose: str) -> None:
+        super().__init__(status_code=413, detail=too_large(limit, whose))
 
 
-def too_large(limit: int) -> str:
-    return (
-        f"the request body is larger than {limit} bytes, the server's limit "
-        "(setting CODEGENAPP_MAX_BODY_BYTES)"
-    )
+SERVER_LIMIT = "the server's limit (setting CODEGENAPP_MAX_BODY_BYTES)"
+
+
+def too_large(limit: int, whose: str = SERVER_LIMIT) -> str:
+    return f"the request body is larger than {limit} bytes, {whose}"
 
 
 class Gate:
     """Authenticate, then cap the body. Open paths (`is_open(method, path)`) skip the token."""
 
     def __init__(
-        self, app: ASGIApp, *, authenticate: Authenticate, is_open: IsOpen, max_body_bytes: int
+        self,
+        app: ASGIApp,
+        *,
+        authenticate: Authenticate,
+        is_open: IsOpen,
+        max_body_bytes: int,
+        body_limits: Mapping[str, tuple[int, str]] | None = None,
     ) -> None:
+        """`body_limits`: paths whose bodies are capped otherwise than at `max_body_bytes`
+        (a forge's webhooks, capped where the forge caps them), with whose limit it is."""
         self.app, self.authenticate, self.is_open = app, authenticate, is_open
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,16 +113,16 @@ class Gate:
                 await response(scope, receive, send)
                 return
             scope[AUTHENTICATED] = True
+        limit, whose = self.body_limits.get(scope["path"], (self.max_body_bytes, SERVER_LIMIT))
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await error_response(413, too_large(self.max_body_bytes))(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await error_response(413, too_large(limit, whose))(scope, receive, send)
             return
-        await self.app(scope, self._capped(receive), send)
+        await self.app(scope, self._capped(receive, limit, whose), send)
 
-    def _capped(self, receive: Receive) -> Receive:
+    def _capped(self, receive: Receive, limit: int, whose: str) -> Receive:
         # Chunked bodies say no length up front: count what arrives.
         seen = 0
-        limit = self.max_body_bytes
 
         async def counted() -> Message:
             nonlocal seen
@@ -121,7 +130,7 @@ class Gate:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(limit, whose)
             return message
 
         return counted

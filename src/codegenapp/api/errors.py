@@ -31,6 +31,7 @@ from codegenapp.errors import (
     NotFound,
     RepositoryInvalid,
     Unauthorized,
+    WebhookInvalid,
 )
 
 log = logging.getLogger(__name__)
@@ -54,21 +55,22 @@ class ErrorBody(BaseModel):
 Responses = dict[int | str, dict[str, Any]]  # FastAPI's own type for `responses=`
 
 
-def _described(description: str) -> dict[str, Any]:
+def described(description: str) -> dict[str, Any]:
+    """An error answer for `responses=`: the `ErrorBody` shape, with what it means here."""
     return {"model": ErrorBody, "description": description}
 
 
 UNAUTHORIZED: Responses = {
-    401: _described("No valid access token (`Authorization: Bearer <token>`).")
+    401: described("No valid access token (`Authorization: Bearer <token>`).")
 }
 REFUSED_INPUT: Responses = {
-    400: _described("The body could not be read as JSON."),
-    413: _described("The body is larger than the server's limit."),
-    422: _described("A field is invalid; `errors` names each one and what is accepted."),
+    400: described("The body could not be read as JSON."),
+    413: described("The body is larger than the server's limit."),
+    422: described("A field is invalid; `errors` names each one and what is accepted."),
 }
-NOT_FOUND: Responses = {404: _described("No such entity.")}
-CONFLICT: Responses = {409: _described("The entity's state does not allow this.")}
-FORGE_FAILED: Responses = {502: _described("The repository host failed.")}
+NOT_FOUND: Responses = {404: described("No such entity.")}
+CONFLICT: Responses = {409: described("The entity's state does not allow this.")}
+FORGE_FAILED: Responses = {502: described("The repository host failed.")}
 EVERY_ROUTE: Responses = {**UNAUTHORIZED, **REFUSED_INPUT}
 
 
@@ -111,6 +113,8 @@ async def _our_error(request: Request, error: Exception) -> JSONResponse:
         return error_response(409, str(error))
     if isinstance(error, Unauthorized):
         return error_response(401, str(error), headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(error, WebhookInvalid):
+        return error_response(error.status, str(error))
     if isinstance(error, ForgeError):
         return error_response(502, f"repository host: {error}")
     return await _unexpected(request, error)

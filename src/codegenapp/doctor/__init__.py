@@ -1,6 +1,7 @@
 """`codegenapp doctor`: what this machine offers CodegenApp, and why not where it does not.
 
-One `Finding` per part (each sandbox, the egress proxy, the browser, the database, Redis),
+One `Finding` per part (each sandbox, the egress proxy, the browser, the database, Redis,
+GitHub's webhooks),
 each checked for real: bwrap runs a command, the database answers a query. `checklist.py`
 goes further for the sandboxes: it attacks them (`doctor --isolation`).
 """
@@ -44,6 +45,7 @@ async def machine_report(settings: Settings) -> list[Finding]:
         _egress_proxy(),
         await asyncio.to_thread(_chromium),
         await _database(settings),
+        _github_webhooks(settings),
     ]
     if settings.redis_url:
         findings.append(await _redis(settings.redis_url))
@@ -81,6 +83,20 @@ async def _docker(settings: Settings) -> Finding:
         True,
         f"daemon at {host}; sidecar image {settings.egress_proxy_image}; previews published "
         f"on {settings.docker_publish_address}",
+    )
+
+
+def _github_webhooks(settings: Settings) -> Finding:
+    if settings.github_webhook_secret is None:
+        return Finding(
+            "github-hooks",
+            False,
+            "refused (503) until GITHUB_WEBHOOK_SECRET is set to the secret of the webhook",
+        )
+    return Finding(
+        "github-hooks",
+        True,
+        "POST /api/v1/webhooks/github accepts deliveries signed with GITHUB_WEBHOOK_SECRET",
     )
 
 

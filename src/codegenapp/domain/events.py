@@ -39,6 +39,7 @@ class EventType(StrEnum):
     # Their data names the secret, never its value.
     PROJECT_SECRET_SET = "project_secret_set"  # noqa: S105 - an event name
     PROJECT_SECRET_DELETED = "project_secret_deleted"  # noqa: S105 - an event name
+    WEBHOOK_PROCESSED = "webhook_processed"  # what became of a forge's delivery
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from codegenapp.domain.project_settings import AgentSettings
 from codegenapp.drivers.agent import Agent
 from codegenapp.drivers.agent.scripted import ScriptedAgent
-from codegenapp.drivers.forge import Forge
+from codegenapp.drivers.forge import Forge, WebhookReader
+from codegenapp.drivers.forge.github_webhooks import GitHubWebhooks
 from codegenapp.drivers.forge.local_git import LocalGitForge
 from codegenapp.drivers.sandbox import Sandbox
 from codegenapp.drivers.sandbox.bubblewrap import BubblewrapSandbox, bubblewrap_available
@@ -114,6 +115,12 @@ class Registry:
             if self._default_sandbox == kind or kind in self._sandboxes:
                 kinds.insert(0, kind)
         return kinds
+
+    def webhooks(self, forge: str) -> WebhookReader | None:
+        secret = self._settings.github_webhook_secret
+        if forge != "github" or secret is None or not secret.get_secret_value():
+            return None
+        return GitHubWebhooks(secret.get_secret_value().encode())
 
     async def check_sandbox(self, kind: str) -> None:
         driver = await asyncio.to_thread(self.sandbox, kind)  # bubblewrap's check runs bwrap

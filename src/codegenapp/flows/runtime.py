@@ -14,7 +14,7 @@ from codegenapp.db.engine import Database
 from codegenapp.domain.project_settings import AgentSettings
 from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent
-from codegenapp.drivers.forge import Forge
+from codegenapp.drivers.forge import Forge, WebhookReader
 from codegenapp.drivers.sandbox import Sandbox
 from codegenapp.settings import Settings
 
@@ -28,6 +28,11 @@ class DriverSet(Protocol):
 
     async def reap_sandboxes(self, *, mine: bool) -> list[str]:
         """Remove sandboxes left by dead workers (and with `mine`, this process's own)."""
+        ...
+
+    def webhooks(self, forge: str) -> WebhookReader | None:
+        """The reader of `forge`'s webhook deliveries, or None while they are off here (no
+        webhook secret set, or no such forge)."""
         ...
 
     async def check_sandbox(self, kind: str) -> None:

@@ -5,10 +5,14 @@ Every method is safe to call again after a crash: reads are reads, and each writ
 finds its effect already in place and returns it, or makes it.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from codegenapp.domain.events import JsonObject
+from codegenapp.drivers.forge.events import ForgeEvent
 
 
 class ChangeState(StrEnum):
@@ -99,4 +103,33 @@ class Forge(Protocol):
         `already_merged=True`. Raise `MergeRefused` (and change nothing) if the head moved,
         the change conflicts with the base, or the base cannot be updated safely.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """A delivery whose signature held: the forge's own delivery id (a redelivery repeats
+    it), the event's name and action, and the payload as sent."""
+
+    id: str
+    event: str
+    action: str | None
+    payload: JsonObject
+
+
+class WebhookReader(Protocol):
+    """Reads a forge's webhook deliveries. Pure: no I/O, so it can run before anything is
+    stored, on every delivery, however hostile."""
+
+    forge: str
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> WebhookDelivery:
+        """The delivery, if `body` carries a valid signature in `headers` (lower-case names)
+        and names its event and id. Raise `WebhookInvalid`: status 401 for a missing or wrong
+        signature (checked first, before the body is parsed), 400 for the rest."""
+        ...
+
+    def parse(self, delivery: WebhookDelivery) -> ForgeEvent | None:
+        """The delivery as one of our events, or None for what we do not act on. Raise
+        `WebhookInvalid` if an event we act on lacks a field we need."""
         ...
