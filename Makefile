@@ -40,6 +40,7 @@ bench: setup
 	$(PY) bench/abuse.py
 	$(PY) bench/snapshot.py
 	$(PY) bench/cache.py
+	$(PY) bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \
