@@ -1,0 +1,1 @@
+"""Fake servers on loopback that model the external services CodegenApp talks to."""
