@@ -102,6 +102,13 @@ async def run_privileged(*argv: str) -> None:
         process.kill()
         await process.wait()
         raise SandboxError(f"{argv[0]} did not finish within {COMMAND_TIMEOUT_S:g} s") from None
+    except asyncio.CancelledError:
+        # Cancelled (a shutdown) while a mount runs: the mount would still finish, after the
+        # tear-down looked for it, and stay mounted for good. Let it end first, so that the
+        # tear-down that follows the cancellation sees it.
+        async with asyncio.timeout(COMMAND_TIMEOUT_S):
+            await asyncio.shield(process.wait())
+        raise
     if process.returncode != 0:
         text = output.decode(errors="replace").strip()
         raise SandboxError(f"{' '.join(argv[:2])} failed ({process.returncode}): {text}")
