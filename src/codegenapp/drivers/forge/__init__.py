@@ -1,6 +1,6 @@
 """The Forge seam: where repositories, pull requests, statuses and merges live.
 
-Implementations: `local_git` (repositories on disk; the embedded default) and, later, `github`.
+Implementations: `local_git` (repositories on disk; the embedded default) and `github`.
 Every method is safe to call again after a crash: reads are reads, and each write either
 finds its effect already in place and returns it, or makes it.
 """
@@ -95,9 +95,16 @@ class Forge(Protocol):
         ...
 
     async def merge(
-        self, repository: str, number: int, *, expected_head_sha: str, message: str
+        self,
+        repository: str,
+        number: int,
+        *,
+        expected_head_sha: str,
+        message: str,
+        method: str = "merge",
     ) -> MergeResult:
-        """Merge the pull request if and only if its head is still `expected_head_sha`.
+        """Merge the pull request if and only if its head is still `expected_head_sha`, by
+        `method` (`merge`, `squash` or `rebase`; a forge that knows only one may ignore it).
 
         Idempotent: a pull request already merged at that head returns its merge with
         `already_merged=True`. Raise `MergeRefused` (and change nothing) if the head moved,

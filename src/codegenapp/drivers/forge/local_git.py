@@ -254,8 +254,16 @@ class LocalGitForge:
                 await repo.pulls.save(dataclasses.replace(record, statuses=statuses))
 
     async def merge(
-        self, repository: str, number: int, *, expected_head_sha: str, message: str
+        self,
+        repository: str,
+        number: int,
+        *,
+        expected_head_sha: str,
+        message: str,
+        method: str = "merge",
     ) -> MergeResult:
+        """Always a merge commit: `method` is ignored (squash and rebase are not needed for the
+        embedded flow)."""
         repo = await self._open(repository)
         async with repo.pulls.locked():
             record = await repo.pulls.require(number)

@@ -12,13 +12,16 @@ Layout, for a repository URL whose key is `<name>-<hash of the URL>`:
     <mirror_dir>/<key>.lock      held (flock) by whoever creates or refreshes the mirror
 
 Any forge can use it: the URL is what `git clone` accepts (`file://…`, `https://…`) and must not
-carry credentials, since it is stored in the mirror's config and hashed into its name.
+carry credentials, since it is stored in the mirror's config and hashed into its name: a forge
+that needs them passes `remote_env` (e.g. an `http.extraHeader` through `GIT_CONFIG_*`), which
+reaches only the git processes that talk to the remote and is never written down.
 """
 
 import asyncio
 import hashlib
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +63,9 @@ class Mirror:
             lock=mirror_dir / f"{key}.lock",
         )
 
-    async def snapshot(self, sha: str, dest: Path) -> None:
+    async def snapshot(
+        self, sha: str, dest: Path, *, remote_env: Mapping[str, str] | None = None
+    ) -> None:
         """Check out commit `sha` into `dest` (created; must not exist yet) with a `.git` that
         holds only that commit and names no host path, so `dest` works once moved anywhere.
 
@@ -68,15 +73,16 @@ class Mirror:
         repository does not have the commit or git fails. On failure `dest` may be left
         half-written: the caller removes it.
         """
-        await self.ensure(sha)
+        await self.ensure(sha, remote_env=remote_env)
         await self.check_out(sha, dest)
 
-    async def ensure(self, sha: str) -> None:
+    async def ensure(self, sha: str, *, remote_env: Mapping[str, str] | None = None) -> None:
         """Make the mirror hold commit `sha`: nothing happens if it already does; otherwise the
         mirror is created (or rebuilt, if what is there is not a whole mirror) or refreshed.
 
         Idempotent and safe to call from any number of workers and processes at once. Raise
-        `ForgeError` if the repository at `url` does not have the commit.
+        `ForgeError` if the repository at `url` does not have the commit. `remote_env` is added
+        to the environment of the git processes that fetch from `url` (credentials).
         """
         # The common case takes no lock: objects only ever appear whole in a repository (a pack
         # counts once its index is written), so a present commit comes with its whole tree.
@@ -86,11 +92,11 @@ class Mirror:
             if await self._has(sha):
                 return  # another worker fetched it while this one waited
             if await self._is_whole():
-                await self._fetch_refs()
+                await self._fetch_refs(remote_env)
             else:
-                await self._build()
+                await self._build(remote_env)
             if not await self._has(sha):
-                await self._fetch_commit(sha)
+                await self._fetch_commit(sha, remote_env)
 
     async def check_out(self, sha: str, dest: Path) -> None:
         """Write commit `sha`, which the mirror must hold, into a new repository at `dest`.
@@ -150,13 +156,14 @@ class Mirror:
         origin = await git.run(self._git("remote", "get-url", "origin"), accept=None)
         return origin.exit_code == 0 and origin.text == self.url
 
-    async def _build(self) -> None:
+    async def _build(self, remote_env: Mapping[str, str] | None) -> None:
         """Clone the mirror under its temporary name and rename it into place, so its final
         path never holds a half-made mirror; the caller holds the lock."""
         await asyncio.to_thread(shutil.rmtree, self.partial, ignore_errors=True)
         await asyncio.to_thread(shutil.rmtree, self.path, ignore_errors=True)
         await git.run(
             ["clone", "--quiet", "--mirror", "--template=", "--", self.url, str(self.partial)],
+            env=remote_env,
             timeout=FETCH_TIMEOUT_SECONDS,
         )
         try:
@@ -164,19 +171,21 @@ class Mirror:
         except OSError as error:
             raise ForgeError(f"could not put the mirror of {self.url} in place: {error}") from None
 
-    async def _fetch_refs(self) -> None:
+    async def _fetch_refs(self, remote_env: Mapping[str, str] | None) -> None:
         """Bring every ref up to date (a mirror's refspec is `+refs/*:refs/*`). A fetch cut short
         leaves the mirror as it was: git adds a pack only once it is whole, and refs last."""
         await git.run(
             self._git("fetch", "--quiet", "--prune", "--no-write-fetch-head", "origin"),
+            env=remote_env,
             timeout=FETCH_TIMEOUT_SECONDS,
         )
 
-    async def _fetch_commit(self, sha: str) -> None:
+    async def _fetch_commit(self, sha: str, remote_env: Mapping[str, str] | None) -> None:
         """Fetch a commit that no ref reaches (protocol v2 serves any object by id). No ref keeps
         it, and nothing here runs `gc`: were it ever pruned, the next `ensure` fetches it again."""
         fetched = await git.run(
             self._git("fetch", "--quiet", "--no-write-fetch-head", "origin", sha),
+            env=remote_env,
             timeout=FETCH_TIMEOUT_SECONDS,
             accept=None,
         )
