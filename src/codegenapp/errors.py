@@ -4,6 +4,7 @@ CodegenAppError
 ├── InvalidInput          bad input, naming the field and what is accepted   → 422
 ├── NotFound              an id that does not exist                         → 404
 ├── Conflict              the entity is not in a state that allows this     → 409
+│   └── InvalidTransition a status change its life cycle forbids            → 409
 ├── Unauthorized          missing or wrong token                            → 401
 ├── DependencyUnavailable the database or Redis cannot be reached (start-up)
 ├── ForgeError            the repository host refused or failed
@@ -39,6 +40,17 @@ class NotFound(CodegenAppError):
 
 class Conflict(CodegenAppError):
     """The entity exists but its state does not allow the request."""
+
+
+class InvalidTransition(Conflict):
+    """A status change that the entity's life cycle (`domain/lifecycles.py`) does not allow;
+    the message names the entity, both states, the move and what is allowed instead."""
+
+    def __init__(self, entity: str, current: str, new: str, move: str, allowed: str) -> None:
+        super().__init__(
+            f"{entity} cannot go {current} → {new} by {move}; from {current} it may go: {allowed}"
+        )
+        self.entity, self.current, self.new, self.move = entity, current, new, move
 
 
 class Unauthorized(CodegenAppError):

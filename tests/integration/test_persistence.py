@@ -5,13 +5,14 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import SettingsFactory
 
 from codegenapp.db import migrate
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import agent_runs, events, projects, pull_requests, tokens
-from codegenapp.db.tables import ProjectRow, PullRequestRow
+from codegenapp.db.tables import PullRequestRow, utcnow
 from codegenapp.domain.events import EventRecord, EventType
 from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
 from codegenapp.domain.states import AgentRunStatus
@@ -39,6 +40,28 @@ async def database(
     await migrate.upgrade(settings.app_database_url)  # idempotent
     yield db, published
     await db.dispose()
+
+
+async def _project_as_it_was(db: Database, *, name: str = "p", recipe: str = "/srv/x.yaml") -> int:
+    """A project written with the schema the database has now (an old revision's, in the
+    upgrade tests), not the models' newest one: the table is read back from the database."""
+    async with db.transaction() as session:
+        connection = await session.connection()
+        table = await connection.run_sync(
+            lambda sync: sa.Table("projects", sa.MetaData(), autoload_with=sync)
+        )
+        now = utcnow()
+        values = {
+            "name": name,
+            "repository": "/srv/repo",
+            "default_branch": "main",
+            "agent": {"provider": "scripted", "recipe": recipe},
+            "created_at": now,
+            "updated_at": now,
+            **ProjectSettings().model_dump(mode="json"),
+        }
+        inserted = await session.execute(table.insert().values(values).returning(table.c.id))
+        return int(inserted.scalar_one())
 
 
 async def _project(db: Database) -> int:
@@ -109,6 +132,7 @@ async def test_finishing_or_merging_twice_leaves_one_event(
     project_id = await _project(db)
     async with db.transaction() as session:
         run = await agent_runs.create_run(session, project_id=project_id, goal="g")
+        await agent_runs.mark_running(session, run.id, turn=1, message="Sent the goal")
         pr = await _open_pull_request(session, project_id, run.id)
     for _ in range(2):
         async with db.transaction() as session:
@@ -143,7 +167,7 @@ async def test_ids_are_never_reused_after_a_delete_and_upgrades_keep_the_rows(
     await migrate.upgrade(settings.app_database_url, "0001")
     db = Database(settings.app_database_url)
     try:
-        first_project = await _project(db)
+        first_project = await _project_as_it_was(db)
         async with db.transaction() as session:
             run = await agent_runs.create_run(session, project_id=first_project, goal="kept")
         await migrate.upgrade(settings.app_database_url)  # 0002 copies tables on SQLite
@@ -175,16 +199,8 @@ async def test_an_upgrade_copies_each_recipe_file_into_its_project(
     await migrate.upgrade(settings.app_database_url, "0002")
     db = Database(settings.app_database_url)
     try:
-        async with db.transaction() as session:
-            for name, path in (("kept", recipe), ("lost", tmp_path / "gone.yaml")):
-                project = ProjectRow(
-                    name=name,
-                    repository="/srv/repo",
-                    default_branch="main",
-                    agent={"provider": "scripted", "recipe": str(path)},
-                    **ProjectSettings().model_dump(mode="json"),
-                )
-                session.add(project)
+        for name, path in (("kept", recipe), ("lost", tmp_path / "gone.yaml")):
+            await _project_as_it_was(db, name=name, recipe=str(path))
         await migrate.upgrade(settings.app_database_url)
 
         async with db.read() as session:

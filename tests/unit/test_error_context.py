@@ -44,3 +44,9 @@ def test_two_runs_of_the_same_failure_share_a_signature() -> None:
     assert first.signature == second.signature
     assert first.signature != _context("KeyError: 'PORT'\n").signature
     assert first.signature != _context(first.log_tail, failed_step="health_check").signature
+
+
+def test_a_retry_by_hand_beyond_the_limit_is_never_attempt_5_of_4() -> None:
+    prompt = render_fix_prompt(_context("", attempt=5), max_attempts=4)
+    assert "5 of 4" not in prompt
+    assert "attempt 5, a retry by hand after the 4 the agent gets" in prompt

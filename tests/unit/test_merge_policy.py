@@ -28,3 +28,11 @@ def test_any_failed_check_blocks_even_when_not_required() -> None:
 def test_auto_merge_off_blocks_a_green_validation() -> None:
     decision = decide_merge(ValidationSettings(auto_merge=False), {CheckName.BUILD: PASS})
     assert (decision.allowed, decision.reason) == (False, "auto_merge is off for this project")
+
+
+def test_a_persons_request_merges_with_auto_merge_off_but_not_past_a_required_check() -> None:
+    settings = ValidationSettings(auto_merge=False, required_checks=[CheckName.TEST])
+    assert decide_merge(settings, {CheckName.TEST: PASS}, requested=True).allowed
+    refused = decide_merge(settings, {CheckName.TEST: SKIP}, requested=True)
+    assert not refused.allowed
+    assert "test" in refused.reason

@@ -7,4 +7,9 @@ describe("agentName", () => {
     expect(agentName("codegen", true)).toBe("codegen agent (AI)");
     expect(agentName(null, true)).toBe("Agent");
   });
+
+  it("claims neither AI nor not AI before the run's agent is known", () => {
+    expect(agentName("codegen", null)).toBe("codegen agent");
+    expect(agentName("scripted", null)).toBe("Scripted agent (not AI)");
+  });
 });

@@ -10,7 +10,7 @@ const noValidations = { body: { items: [], total: 0 } };
 describe("RunView", () => {
   it("shows a running run's state and progress in words, and cancels it", async () => {
     const server = fakeApi({
-      "GET /api/v1/agent-runs/7": { body: run({ status: "running", agent: { driver: null, job_id: null, is_ai: true } }) },
+      "GET /api/v1/agent-runs/7": { body: run({ status: "running", agent: { driver: null, job_id: null, is_ai: null } }) },
       "GET /api/v1/events": {
         body: [event("agent_run_progress", { agent_run_id: 7, status: "running", message: "Reading app.py" })],
       },

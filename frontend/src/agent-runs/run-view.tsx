@@ -50,7 +50,7 @@ function LoadedRun({ run, project }: { run: AgentRun; project: Project | undefin
               </span>
               <AgentLabel
                 provider={run.agent.driver ?? project?.agent.provider}
-                isAi={run.agent.driver ? run.agent.is_ai : false}
+                isAi={run.agent.is_ai}
               />
               <span className="text-xs text-slate-500">started {dateTime(run.created_at)}</span>
             </p>

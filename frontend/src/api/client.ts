@@ -180,6 +180,7 @@ export const api = {
     list: (query: ValidationQuery) => call<ValidationPage>("GET", "/validations", { query }),
     get: (id: number) => call<Validation>("GET", `/validations/${id}`),
     retry: (id: number) => call<Validation>("POST", `/validations/${id}/retry`),
+    merge: (id: number) => call<Validation>("POST", `/validations/${id}/merge`),
     log: (id: number, step: StepName) =>
       call<string>("GET", `/validations/${id}/steps/${step}/log`, { text: true }),
   },

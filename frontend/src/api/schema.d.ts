@@ -240,6 +240,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/validations/{validation_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Validation
+         * @description Merge the pull request of a passed validation, exactly at the validated head, on a
+         *     person's request (so whatever `auto_merge` says; every required check must have passed).
+         *     409 names why when it is not merged: the validation did not pass, the pull request is not
+         *     open or its head moved, its run is still working on it, or the forge refused (the refusal
+         *     is also recorded on the validation). Its ended agent run then completes.
+         */
+        post: operations["merge_validation_api_v1_validations__validation_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/validations/{validation_id}/retry": {
         parameters: {
             query?: never;
@@ -324,7 +348,7 @@ export interface components {
             /** Driver */
             driver: string | null;
             /** Is Ai */
-            is_ai: boolean;
+            is_ai: boolean | null;
             /** Job Id */
             job_id: string | null;
         };
@@ -2250,6 +2274,91 @@ export interface operations {
             };
             /** @description A field is invalid; `errors` names each one and what is accepted. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    merge_validation_api_v1_validations__validation_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                validation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationRead"];
+                };
+            };
+            /** @description The body could not be read as JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`Authorization: Bearer <token>`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such entity. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The entity's state does not allow this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one and what is accepted. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The repository host failed. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,6 +52,29 @@ describe("ValidationView", () => {
     expect(screen.queryByRole("button", { name: "Retry validation" })).toBeNull();
   });
 
+  it("numbers a retry by hand after the agent's attempts without an impossible fraction", () => {
+    fakeApi();
+    const retried = validation({ attempt: 5, status: "queued", steps: [] });
+    renderWithCache(<ValidationView listed={retried} attempts={4} pullRequest={pullRequest} />);
+    expect(screen.getByRole("heading", { name: "Attempt 5, a retry by hand after the agent's 4" })).toBeInTheDocument();
+    expect(screen.queryByText(/5 of 4/)).toBeNull();
+  });
+
+  it("merges a green validation whose merge was refused, on a person's click", async () => {
+    const blocked = validation({ status: "passed", merge_blocked_reason: "merge refused: local changes", steps: [] });
+    const server = fakeApi({
+      "GET /api/v1/validations/3": { body: blocked },
+      "POST /api/v1/validations/3/merge": {
+        body: { ...blocked, merged: true, merge_sha: "789513a869432ead", merge_blocked_reason: null },
+      },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<ValidationView listed={blocked} attempts={4} pullRequest={pullRequest} />);
+    await user.click(screen.getByRole("button", { name: "Merge pull request" }));
+    expect(await screen.findByText("Merged")).toBeInTheDocument();
+    expect(server.calls.map((call) => `${call.method} ${call.path}`)).toContain("POST /api/v1/validations/3/merge");
+  });
+
   it("says why a green validation was not merged", () => {
     fakeApi();
     const blocked = validation({ status: "passed", merge_blocked_reason: "the required check web_eval was skipped", steps: [] });

@@ -19,6 +19,7 @@ import {
 } from "../states/state-words";
 import { FaultNote } from "./fault-note";
 import { useValidation } from "./queries";
+import { useMergeValidation } from "./merge";
 import { useRetryValidation } from "./retry";
 import { StepLog } from "./step-log";
 import { ValidationTimeline, stepToShow } from "./validation-timeline";
@@ -51,6 +52,9 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
           </span>
         )}
         {final && !validation.merged && !pullRequest?.merged && <RetryButton validation={validation} />}
+        {validation.merge_blocked_reason && !validation.merged && !pullRequest?.merged && (
+          <MergeButton validation={validation} />
+        )}
       </header>
       {failedWhere && (
         <p className="text-sm">
@@ -89,7 +93,8 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
   );
 }
 
-/** "Attempt 2 of 3" for a pull request; "Base branch main @ abc1234" for a baseline. */
+/** "Attempt 2 of 3" for a pull request; "Base branch main @ abc1234" for a baseline. A retry
+ * by hand after the agent's attempts ran out says so instead of "Attempt 5 of 4". */
 function Title({ validation, attempts }: { validation: Validation; attempts: number | null }) {
   if (validation.kind === "baseline") {
     return (
@@ -102,7 +107,8 @@ function Title({ validation, attempts }: { validation: Validation; attempts: num
   return (
     <h3 className="text-base font-semibold">
       Attempt {validation.attempt}
-      {attempts !== null && ` of ${attempts}`}
+      {attempts !== null && validation.attempt <= attempts && ` of ${attempts}`}
+      {attempts !== null && validation.attempt > attempts && `, a retry by hand after the agent's ${attempts}`}
     </h3>
   );
 }
@@ -185,6 +191,21 @@ function BrowserFindings({ validation }: { validation: Validation }) {
       </p>
       <p className="text-xs text-slate-500">Screenshots: none recorded for this attempt.</p>
     </div>
+  );
+}
+
+/** Only a validation whose merge was refused or not allowed offers it; the server checks the
+ * rest (passed, still the pull request's head, no run working on it) and says why not. */
+function MergeButton({ validation }: { validation: Validation }) {
+  const merge = useMergeValidation(validation);
+  return (
+    <span className="flex flex-wrap items-center gap-2">
+      <Button onClick={() => merge.mutate()} disabled={merge.isPending}>
+        <GitMerge aria-hidden="true" className="size-4" />
+        Merge pull request
+      </Button>
+      {merge.isError && <Problem>{errorText(merge.error)}</Problem>}
+    </span>
   );
 }
 

@@ -69,6 +69,14 @@ def _fence_for(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def attempt_words(attempt: int, max_attempts: int) -> str:
+    """ "attempt 2 of 4"; beyond the limit (a person retried after the agent's attempts ran
+    out) "attempt 5, a retry by hand after the 4 the agent gets", never "5 of 4"."""
+    if attempt <= max_attempts:
+        return f"attempt {attempt} of {max_attempts}"
+    return f"attempt {attempt}, a retry by hand after the {max_attempts} the agent gets"
+
+
 def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
     """The prompt that resumes the agent after a failed validation."""
     where = f"step `{context.failed_step}`"
@@ -76,7 +84,7 @@ def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
         where += f" (check `{context.failed_check}`)"
     exit_text = "" if context.exit_code is None else f", exit code {context.exit_code}"
     lines = [
-        f"Validation attempt {context.attempt} of {max_attempts} for pull request "
+        f"Validation {attempt_words(context.attempt, max_attempts)} for pull request "
         f"#{context.pr_number} (commit {context.head_sha[:12]}) failed at {where}{exit_text}.",
         f"Reason: {context.reason}",
         "",

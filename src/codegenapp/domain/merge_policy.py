@@ -14,12 +14,17 @@ class MergeDecision:
 
 
 def decide_merge(
-    settings: ValidationSettings, checks: Mapping[CheckName, CheckStatus]
+    settings: ValidationSettings,
+    checks: Mapping[CheckName, CheckStatus],
+    *,
+    requested: bool = False,
 ) -> MergeDecision:
     """Merge only when every check that ran passed and every required check passed.
 
     A required check that was skipped (its command is not configured) blocks the merge: the
-    project asked for evidence that was never produced.
+    project asked for evidence that was never produced. `auto_merge` decides only what happens
+    without a person: a person's explicit request (`requested`) merges with it off, under the
+    same check rules.
     """
     failed = [name.value for name, status in checks.items() if status is CheckStatus.FAILED]
     if failed:
@@ -33,6 +38,6 @@ def decide_merge(
         return MergeDecision(
             False, f"required checks did not run: {', '.join(missing)} (configure their commands)"
         )
-    if not settings.auto_merge:
+    if not settings.auto_merge and not requested:
         return MergeDecision(False, "auto_merge is off for this project")
     return MergeDecision(True, "all checks passed")

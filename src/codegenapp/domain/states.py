@@ -41,6 +41,14 @@ class ValidationStatus(StrEnum):
         return self not in {ValidationStatus.QUEUED, ValidationStatus.RUNNING}
 
 
+class PullRequestState(StrEnum):
+    """A pull request as we track it (the `state` column; `merged` says the same as MERGED)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
 class ValidationKind(StrEnum):
     """What was validated: a pull request's head, or the base branch it would merge into."""
 

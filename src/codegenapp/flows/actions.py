@@ -12,12 +12,14 @@ from dbos import DBOS, SetWorkflowID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
-from codegenapp.db.tables import AgentRunRow, ValidationRow
+from codegenapp.db.tables import AgentRunRow, ProjectRow, ValidationRow
 from codegenapp.domain.idempotency import IdempotentRequest
+from codegenapp.domain.lifecycles import ValidationMove
 from codegenapp.domain.states import AgentRunStatus, ValidationStatus
 from codegenapp.drivers.agent import AgentJob
-from codegenapp.drivers.forge import ChangeState
+from codegenapp.drivers.forge import ChangeRequest, ChangeState
 from codegenapp.errors import Conflict, InvalidInput, NotFound
+from codegenapp.flows import ended_runs, merge
 from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
@@ -119,6 +121,7 @@ async def _close_open_validations(session: AsyncSession, run_id: int) -> list[in
                 session,
                 validation_id,
                 status=ValidationStatus.CANCELLED,
+                by=ValidationMove.CANCEL,
                 failed_step=None,
                 reason="the agent run was cancelled",
             )
@@ -142,15 +145,10 @@ async def retry_validation(validation_id: int) -> ValidationRow:
         raise Conflict(f"validation {validation_id} is still {validation.status}")
     if pr.merged:
         raise Conflict(f"pull request #{pr.number} is already merged")
-    if run is not None and run.status == AgentRunStatus.VALIDATING:
-        raise Conflict(f"agent run {run.id} is validating this pull request already")
+    _refuse_while_run_is_active(run)
     if project is None:
         raise NotFound(f"project {validation.project_id} does not exist")
-    change = await runtime.drivers.forge(project.repository).get_change_request(
-        project.repository, pr.number
-    )
-    if change is None or change.state is not ChangeState.OPEN:
-        raise Conflict(f"pull request #{pr.number} is not open")
+    change = await _open_change(project, pr.number)
     async with runtime.database.transaction() as session:
         fresh_pr = await pull_requests.record_pull_request(
             session,
@@ -171,6 +169,62 @@ async def retry_validation(validation_id: int) -> ValidationRow:
         )
     await launch_validation(retry.id)
     return retry
+
+
+def _refuse_while_run_is_active(run: AgentRunRow | None) -> None:
+    # An active run's workflow validates and merges its pull request itself; a person acting
+    # at the same time would race it.
+    if run is not None and not AgentRunStatus(run.status).is_final:
+        raise Conflict(
+            f"agent run {run.id} is {run.status}; its own workflow validates and merges "
+            "this pull request"
+        )
+
+
+async def _open_change(project: ProjectRow, number: int) -> ChangeRequest:
+    """The pull request as the forge has it now; `Conflict` unless it is open."""
+    forge = current().drivers.forge(project.repository)
+    change = await forge.get_change_request(project.repository, number)
+    if change is None or change.state is not ChangeState.OPEN:
+        state = "gone" if change is None else change.state.value
+        raise Conflict(f"pull request #{number} is {state}, not open")
+    return change
+
+
+async def merge_validation(validation_id: int) -> ValidationRow:
+    """A person asks to merge the pull request of a passed validation: exactly its head, under
+    the project's check rules but whatever `auto_merge` says (a person asked). Refused with
+    `Conflict`, naming why, unless the validation passed, its pull request is open and still
+    at the validated head, and no run is working on it; a merge the forge refuses is recorded
+    on the validation and refused the same way. An ended run then completes, saying so."""
+    async with current().database.read() as session:
+        validation = await validations.require_validation(session, validation_id)
+        if validation.pull_request_id is None:
+            raise Conflict(f"validation {validation_id} is of a base branch; it merges nothing")
+        pr = await pull_requests.require_pull_request(session, validation.pull_request_id)
+        project = await projects.get_project(session, validation.project_id)
+        run = await agent_runs.get_run(session, validation.agent_run_id or 0)
+    if validation.status != ValidationStatus.PASSED:
+        raise Conflict(
+            f"validation {validation_id} is {validation.status}; only a passed one is merged"
+        )
+    if validation.merged or pr.merged:
+        raise Conflict(f"pull request #{pr.number} is already merged")
+    _refuse_while_run_is_active(run)
+    if project is None:
+        raise NotFound(f"project {validation.project_id} does not exist")
+    change = await _open_change(project, pr.number)
+    if change.head_sha != validation.head_sha:
+        raise Conflict(
+            f"pull request #{pr.number} moved to {change.head_sha[:12]} since validation "
+            f"{validation_id} validated {validation.head_sha[:12]}: retry the validation"
+        )
+    outcome = await merge.merge_validation(validation_id, requested=True)
+    if not outcome.merged:
+        raise Conflict(f"pull request #{pr.number} was not merged: {outcome.reason}")
+    await ended_runs.settle_ended_run(validation_id, how="a person's merge request")
+    async with current().database.read() as session:
+        return await validations.require_validation(session, validation_id)
 
 
 async def _retry_baseline(validation: ValidationRow) -> ValidationRow:

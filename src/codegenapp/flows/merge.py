@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from dbos import DBOS
 
 from codegenapp.db.queries import projects, pull_requests, validations
+from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.merge_policy import decide_merge
 from codegenapp.domain.states import CheckName, CheckStatus
 from codegenapp.errors import MergeRefused
@@ -27,6 +28,13 @@ async def merge_if_allowed(validation_id: int) -> MergeOutcome:
     Safe to run again after a crash: the forge's merge is idempotent for the same head, and
     our records change only once.
     """
+    return await merge_validation(validation_id, requested=False)
+
+
+async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutcome:
+    """Merge exactly the validated head under the project's check rules; `requested` is a
+    person's explicit request, which merges even with `auto_merge` off. The forge refuses if
+    the head moved. A refusal is recorded (and commented) as the reason it was not merged."""
     runtime = current()
     async with runtime.database.read() as session:
         validation = await validations.require_validation(session, validation_id)
@@ -42,7 +50,7 @@ async def merge_if_allowed(validation_id: int) -> MergeOutcome:
     checks = {
         CheckName(name): CheckStatus(str(status)) for name, status in validation.checks.items()
     }
-    decision = decide_merge(settings, checks)
+    decision = decide_merge(settings, checks, requested=requested)
     forge = runtime.drivers.forge(project.repository)
     reason, merge_sha = decision.reason, None
     if decision.allowed:
@@ -58,11 +66,7 @@ async def merge_if_allowed(validation_id: int) -> MergeOutcome:
             merge_sha = result.merge_sha
         except MergeRefused as refused:
             reason = f"merge refused: {refused}"
-    comment = (
-        f"Merged at {validation.head_sha[:12]} after validation attempt {validation.attempt}."
-        if merge_sha
-        else f"Validation attempt {validation.attempt} passed, but not merged: {reason}."
-    )
+    comment = _comment(validation, merge_sha, reason, requested=requested)
     await asyncio.gather(
         _record(validation_id, pr.id, validation.agent_run_id, merge_sha, reason),
         best_effort(
@@ -70,6 +74,17 @@ async def merge_if_allowed(validation_id: int) -> MergeOutcome:
         ),
     )
     return MergeOutcome(merge_sha is not None, merge_sha, reason)
+
+
+def _comment(
+    validation: ValidationRow, merge_sha: str | None, reason: str, *, requested: bool
+) -> str:
+    if merge_sha is None:
+        return f"Validation attempt {validation.attempt} passed, but not merged: {reason}."
+    how = " on a person's request" if requested else ""
+    return (
+        f"Merged at {validation.head_sha[:12]}{how} after validation attempt {validation.attempt}."
+    )
 
 
 async def _record(

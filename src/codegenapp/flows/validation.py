@@ -26,11 +26,12 @@ from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from codegenapp.db.queries import projects, validations
 from codegenapp.db.tables import ProjectRow, ValidationRow
 from codegenapp.domain.error_context import ErrorContext, render_fix_prompt
+from codegenapp.domain.lifecycles import ValidationMove
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
 from codegenapp.drivers.forge import CommitState, Forge
 from codegenapp.drivers.sandbox import SandboxHandle
-from codegenapp.flows import merge
+from codegenapp.flows import ended_runs, merge
 from codegenapp.flows.project_secrets import opened_secrets
 from codegenapp.flows.reporting import best_effort
 from codegenapp.flows.runtime import current
@@ -82,6 +83,7 @@ async def validation_flow(validation_id: int) -> ValidationReport:
             outcome = await merge.merge_if_allowed(validation_id)
             if outcome.merged:  # the base moved: validate it as it is now
                 await launch_baseline_after_merge(validation_id)
+            await settle_ended_run(validation_id)
     except Exception as error:
         # Our failure, not the pull request's: close the validation as an error so that
         # nothing waits on it forever, and say what happened.
@@ -166,6 +168,13 @@ async def launch_baseline_after_merge(validation_id: int) -> None:
         await launch_on_baseline_queue(baseline_id)
 
 
+@DBOS.step(name="validation.settle_ended_run")
+async def settle_ended_run(validation_id: int) -> None:
+    """A retry by hand that passed completes its ended run (see `ended_runs`); a run still
+    validating is its own workflow's to settle, so this changes nothing for it."""
+    await ended_runs.settle_ended_run(validation_id, how="a retry by hand")
+
+
 @DBOS.step(name="validation.close_on_error")
 async def close_on_error(validation_id: int, reason: str) -> None:
     async with current().database.transaction() as session:
@@ -173,6 +182,7 @@ async def close_on_error(validation_id: int, reason: str) -> None:
             session,
             validation_id,
             status=ValidationStatus.ERROR,
+            by=ValidationMove.ABORT,
             failed_step=None,
             reason=reason,
             fault=Fault.INFRASTRUCTURE,
@@ -318,6 +328,7 @@ async def conclude(
             session,
             validation_id,
             status=status,
+            by=ValidationMove.CONCLUDE,
             failed_step=attempt.failed_step,
             failed_check=attempt.failed_check.value if attempt.failed_check else None,
             fault=fault,

@@ -57,6 +57,19 @@ async def retry_validation(validation_id: IdPath, runtime: RuntimeDep) -> Valida
         return ValidationRead.of(row, await validations.list_steps(session, retry.id))
 
 
+@router.post("/{validation_id}/merge", responses={**NOT_FOUND, **CONFLICT, **FORGE_FAILED})
+async def merge_validation(validation_id: IdPath, runtime: RuntimeDep) -> ValidationRead:
+    """Merge the pull request of a passed validation, exactly at the validated head, on a
+    person's request (so whatever `auto_merge` says; every required check must have passed).
+    409 names why when it is not merged: the validation did not pass, the pull request is not
+    open or its head moved, its run is still working on it, or the forge refused (the refusal
+    is also recorded on the validation). Its ended agent run then completes."""
+    await actions.merge_validation(validation_id)
+    async with runtime.database.read() as session:
+        row = await validations.require_validation(session, validation_id)
+        return ValidationRead.of(row, await validations.list_steps(session, validation_id))
+
+
 @router.get(
     "/{validation_id}/steps/{step}/log",
     # Not `response_class=PlainTextResponse`: FastAPI would then document the JSON error

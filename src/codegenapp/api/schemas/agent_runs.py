@@ -58,7 +58,7 @@ class PullRequestRead(BaseModel):
 class AgentRead(BaseModel):
     driver: str | None
     job_id: str | None
-    is_ai: bool
+    is_ai: bool | None  # None until the run's agent job started: which driver is not known yet
 
 
 class AgentRunRead(BaseModel):
@@ -90,7 +90,10 @@ class AgentRunRead(BaseModel):
             pull_request=PullRequestRead.of(pull_request) if pull_request else None,
             validations=validation_ids,
             agent=AgentRead(
-                driver=row.agent_driver, job_id=row.agent_job_id, is_ai=row.agent_is_ai
+                driver=row.agent_driver,
+                job_id=row.agent_job_id,
+                # The column's default says nothing until `record_job` wrote the driver's answer.
+                is_ai=row.agent_is_ai if row.agent_driver is not None else None,
             ),
             created_at=row.created_at,
             updated_at=row.updated_at,

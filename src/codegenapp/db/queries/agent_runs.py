@@ -9,6 +9,7 @@ from codegenapp.db.queries import events
 from codegenapp.db.queries.paging import page
 from codegenapp.db.tables import AgentRunRow
 from codegenapp.domain.events import EventType, JsonValue
+from codegenapp.domain.lifecycles import RUNS, RunMove, check_run_transition
 from codegenapp.domain.states import AgentRunStatus, ResponseType
 from codegenapp.errors import Conflict, NotFound
 
@@ -21,9 +22,7 @@ ACTIVE_STATUSES = (
 
 
 async def create_run(session: AsyncSession, *, project_id: int, goal: str) -> AgentRunRow:
-    run = AgentRunRow(
-        project_id=project_id, goal=goal, status=AgentRunStatus.PENDING.value, branch=""
-    )
+    run = AgentRunRow(project_id=project_id, goal=goal, status=RUNS.initial.value, branch="")
     session.add(run)
     await session.flush()
     run.branch = f"codegenapp/run-{run.id}"
@@ -94,6 +93,11 @@ def _is_over(run: AgentRunRow) -> bool:
     return AgentRunStatus(run.status).is_final
 
 
+def _move(run: AgentRunRow, new: AgentRunStatus, by: RunMove) -> None:
+    """The one place a run's status changes; `InvalidTransition` if its life cycle forbids it."""
+    run.status = check_run_transition(run.status, new, by=by, ident=run.id).value
+
+
 async def mark_running(
     session: AsyncSession, run_id: int, *, turn: int, message: str
 ) -> AgentRunRow:
@@ -101,7 +105,7 @@ async def mark_running(
     run = await require_run(session, run_id)
     if run.turns_requested >= turn or _is_over(run):
         return run
-    run.status = AgentRunStatus.RUNNING.value
+    _move(run, AgentRunStatus.RUNNING, RunMove.SEND)
     run.turns_requested = turn
     await _progress(session, run, {"message": message})
     return run
@@ -146,7 +150,7 @@ async def wait_for_plan_answer(session: AsyncSession, run_id: int, *, plan: str)
     run = await require_run(session, run_id)
     if _is_over(run) or (run.status == AgentRunStatus.WAITING_INPUT and run.plan == plan):
         return run
-    run.status = AgentRunStatus.WAITING_INPUT.value
+    _move(run, AgentRunStatus.WAITING_INPUT, RunMove.PLAN)
     run.response_type = ResponseType.PLAN.value
     run.plan = plan
     await _event(session, run, EventType.AGENT_RUN_PLAN_READY, {"plan": plan})
@@ -161,7 +165,7 @@ async def mark_validating(
         run.status == AgentRunStatus.VALIDATING and run.pull_request_id == pull_request_id
     ):
         return run
-    run.status = AgentRunStatus.VALIDATING.value
+    _move(run, AgentRunStatus.VALIDATING, RunMove.VALIDATE)
     run.response_type = ResponseType.PR.value
     run.pull_request_id = pull_request_id
     await _progress(session, run, {"message": "Validating the pull request"})
@@ -181,7 +185,7 @@ async def request_fix(
     run = await require_run(session, run_id)
     if run.turns_requested >= turn or _is_over(run):
         return run
-    run.status = AgentRunStatus.RUNNING.value
+    _move(run, AgentRunStatus.RUNNING, RunMove.FIX)
     run.turns_requested = turn
     await _event(
         session,
@@ -196,11 +200,12 @@ async def request_fix(
 async def finish_run(
     session: AsyncSession, run_id: int, *, status: AgentRunStatus, result: str
 ) -> AgentRunRow:
-    """End the run. Idempotent: a run already in a final state is left as it is."""
+    """End the run. Idempotent: a run already in a final state is left as it is (a person may
+    have cancelled it while its workflow was finishing it)."""
     run = await require_run(session, run_id)
-    if AgentRunStatus(run.status).is_final:
+    if _is_over(run):
         return run
-    run.status = status.value
+    _move(run, status, RunMove.FINISH)
     run.result = result
     await _event(session, run, EventType.AGENT_RUN_COMPLETED, {"result": result})
     return run
@@ -216,8 +221,8 @@ async def store_plan_answer(
     run = await require_run(session, run_id)
     if run.status != AgentRunStatus.WAITING_INPUT or run.plan_answer is not None:
         raise Conflict(f"agent run {run_id} is {run.status}, not waiting for a plan answer")
+    _move(run, AgentRunStatus.RUNNING, RunMove.ANSWER)
     run.plan_answer = {"action": action, "text": text}
-    run.status = AgentRunStatus.RUNNING.value
     message = "Plan confirmed" if action == "confirm" else f"Plan changes requested: {text}"
     await _progress(session, run, {"message": message})
     return run
@@ -230,15 +235,24 @@ async def clear_plan_answer(session: AsyncSession, run_id: int) -> None:
 
 async def begin_segment(session: AsyncSession, run_id: int, *, message: str) -> AgentRunRow:
     """A finished run continues: its status goes back to pending under a new segment number,
-    which names the workflow that carries the continuation. Raise `Conflict` unless the run
-    has finished."""
+    which names the workflow that carries the continuation. Raise `InvalidTransition` (a
+    `Conflict`) unless the run is completed or failed."""
     run = await require_run(session, run_id)
-    if not _is_over(run) or run.status == AgentRunStatus.CANCELLED:
-        raise Conflict(
-            f"agent run {run_id} is {run.status}; only a completed or failed run can continue"
-        )
+    _move(run, AgentRunStatus.PENDING, RunMove.CONTINUE)
     run.segment += 1
     run.next_message = message
-    run.status = AgentRunStatus.PENDING.value
     await _progress(session, run, {"message": "Continuing the run"})
+    return run
+
+
+async def complete_after_retry(session: AsyncSession, run_id: int, *, result: str) -> AgentRunRow:
+    """A person's retry or merge of the ended run's validation passed: the run completes (from
+    failed, or again from completed) with `result`. Idempotent: the same result twice writes
+    nothing. Raise `InvalidTransition` for a run that has not ended or was cancelled."""
+    run = await require_run(session, run_id)
+    if run.status == AgentRunStatus.COMPLETED and run.result == result:
+        return run
+    _move(run, AgentRunStatus.COMPLETED, RunMove.RETRY)
+    run.result = result
+    await _event(session, run, EventType.AGENT_RUN_COMPLETED, {"result": result})
     return run

@@ -6,7 +6,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codegenapp.db.queries import events
 from codegenapp.db.tables import PullRequestRow
 from codegenapp.domain.events import EventType
+from codegenapp.domain.lifecycles import (
+    PULL_REQUESTS,
+    PullRequestMove,
+    check_pull_request_transition,
+)
+from codegenapp.domain.states import PullRequestState
 from codegenapp.errors import NotFound
+
+
+def _move(pr: PullRequestRow, new: PullRequestState, by: PullRequestMove) -> None:
+    """The one place a pull request's state changes; `InvalidTransition` if its life cycle
+    forbids it."""
+    pr.state = check_pull_request_transition(pr.state, new, by=by, ident=pr.number).value
 
 
 async def record_pull_request(
@@ -21,8 +33,10 @@ async def record_pull_request(
     base_branch: str,
     head_sha: str,
 ) -> PullRequestRow:
-    """Insert or move the head of a pull request; `pull_request_opened` / `_updated` events
-    only when something changed, so a repeated call is a no-op."""
+    """Insert or move the head of a pull request that the caller saw open (the agent just
+    pushed it, or the forge said so); `pull_request_opened` / `_updated` events only when
+    something changed, so a repeated call is a no-op. One we had as closed is reopened; a
+    merged one takes no new head (`InvalidTransition`)."""
     pr = await session.scalar(
         select(PullRequestRow).where(
             PullRequestRow.project_id == project_id, PullRequestRow.number == number
@@ -40,10 +54,13 @@ async def record_pull_request(
             branch=branch,
             base_branch=base_branch,
             head_sha=head_sha,
-            state="open",
+            state=PULL_REQUESTS.initial.value,
         )
         session.add(pr)
     else:
+        if pr.state == PullRequestState.CLOSED:
+            _move(pr, PullRequestState.OPEN, PullRequestMove.REOPEN)
+        _move(pr, PullRequestState.OPEN, PullRequestMove.PUSH)
         pr.head_sha = head_sha
     await session.flush()
     await events.record(
@@ -79,7 +96,8 @@ async def mark_merged(
     pr = await require_pull_request(session, pr_id)
     if pr.merged:
         return pr
-    pr.merged, pr.merge_sha, pr.state = True, merge_sha, "merged"
+    _move(pr, PullRequestState.MERGED, PullRequestMove.MERGE)
+    pr.merged, pr.merge_sha = True, merge_sha
     await events.record(
         session,
         EventType.PULL_REQUEST_MERGED,

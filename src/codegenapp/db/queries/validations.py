@@ -9,8 +9,15 @@ from codegenapp.db.queries import events
 from codegenapp.db.queries.paging import page
 from codegenapp.db.tables import JsonDict, PullRequestRow, ValidationRow, ValidationStepRow, utcnow
 from codegenapp.domain.events import EventType, JsonValue
+from codegenapp.domain.lifecycles import (
+    VALIDATIONS,
+    ValidationMove,
+    check_validation_transition,
+)
 from codegenapp.domain.states import (
     PIPELINE,
+    CheckName,
+    CheckStatus,
     Fault,
     StepName,
     StepStatus,
@@ -18,6 +25,14 @@ from codegenapp.domain.states import (
     ValidationStatus,
 )
 from codegenapp.errors import NotFound
+
+
+def _move(validation: ValidationRow, new: ValidationStatus, by: ValidationMove) -> None:
+    """The one place a validation's status changes; `InvalidTransition` if its life cycle
+    forbids it."""
+    validation.status = check_validation_transition(
+        validation.status, new, by=by, ident=validation.id
+    ).value
 
 
 async def _event(
@@ -57,7 +72,7 @@ async def create_validation(
         head_sha=pull_request.head_sha,
         base_branch=pull_request.base_branch,
         attempt=attempt,
-        status=ValidationStatus.QUEUED.value,
+        status=VALIDATIONS.initial.value,
         checks={},
     )
     return await _queue(session, validation)
@@ -79,7 +94,7 @@ async def create_baseline(
         base_sha=sha,
         settings_digest=settings_digest,
         attempt=1,
-        status=ValidationStatus.QUEUED.value,
+        status=VALIDATIONS.initial.value,
         checks={},
     )
     return await _queue(session, validation)
@@ -248,7 +263,8 @@ async def begin_validation(session: AsyncSession, validation_id: int) -> Validat
     if ValidationStatus(validation.status).is_final:
         return validation
     restarted = validation.status == ValidationStatus.RUNNING
-    validation.status = ValidationStatus.RUNNING.value
+    move = ValidationMove.RESTART if restarted else ValidationMove.BEGIN
+    _move(validation, ValidationStatus.RUNNING, move)
     validation.started_at = utcnow()
     if restarted:
         await restart_steps(session, validation_id, "the worker stopped; this attempt starts again")
@@ -336,6 +352,7 @@ async def finish_validation(
     validation_id: int,
     *,
     status: ValidationStatus,
+    by: ValidationMove,
     failed_step: StepName | None,
     reason: str,
     failed_check: str | None = None,
@@ -343,11 +360,14 @@ async def finish_validation(
     error_context: str | None = None,
     error_signature: str | None = None,
 ) -> ValidationRow:
-    """End the validation. Idempotent: one already final is left as it is."""
+    """End the validation (`by` says why: its verdict, an abort, a cancellation). Every check
+    that never reported is recorded as skipped and every step that never ran says why, so a
+    validation that stopped early shows what it did not check. Idempotent: one already final
+    is left as it is. Raise `InvalidTransition` if `by` cannot end it with `status`."""
     validation = await require_validation(session, validation_id)
     if ValidationStatus(validation.status).is_final:
         return validation
-    validation.status = status.value
+    _move(validation, status, by)
     validation.failed_step = failed_step.value if failed_step else None
     validation.failed_check = failed_check
     validation.fault = fault.value if fault else None
@@ -355,13 +375,8 @@ async def finish_validation(
     validation.error_context = error_context
     validation.error_signature = error_signature
     validation.finished_at = utcnow()
-    for step in await list_steps(session, validation_id):
-        if step.status in (StepStatus.PENDING, StepStatus.RUNNING):
-            step.status = (
-                StepStatus.CANCELLED.value
-                if status is ValidationStatus.CANCELLED
-                else StepStatus.SKIPPED.value
-            )
+    validation.checks = _with_unreported_checks(validation.checks)
+    await _close_steps(session, validation_id, status, reason)
     await _event(
         session,
         validation,
@@ -376,6 +391,31 @@ async def finish_validation(
     return validation
 
 
+def _with_unreported_checks(checks: JsonDict) -> JsonDict:
+    # A check whose step never ran is shown as skipped, not left out: an empty `checks` read
+    # as "nothing was required" on a validation that timed out or could not run.
+    unreported = {
+        name.value: CheckStatus.SKIPPED.value for name in CheckName if name.value not in checks
+    }
+    return {**checks, **unreported}
+
+
+async def _close_steps(
+    session: AsyncSession, validation_id: int, status: ValidationStatus, reason: str
+) -> None:
+    """Close the steps a validation ended without: each says it did not run, and why."""
+    for step in await list_steps(session, validation_id):
+        if step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
+            continue
+        began = step.status == StepStatus.RUNNING
+        step.status = (
+            StepStatus.CANCELLED.value
+            if status is ValidationStatus.CANCELLED
+            else StepStatus.SKIPPED.value
+        )
+        step.summary = step.summary or f"{'stopped' if began else 'not run'}: {reason}"
+
+
 async def record_merge(
     session: AsyncSession,
     validation_id: int,
@@ -384,8 +424,11 @@ async def record_merge(
     merge_sha: str | None,
     blocked_reason: str | None,
 ) -> ValidationRow:
+    """Record a merge, or why there was none. Idempotent: a merged validation stays merged,
+    and the same refusal twice writes nothing. A later merge (a person's request after a
+    refusal) replaces the refusal."""
     validation = await require_validation(session, validation_id)
-    if validation.merged or validation.merge_blocked_reason:
+    if validation.merged or (not merged and validation.merge_blocked_reason == blocked_reason):
         return validation
     validation.merged, validation.merge_sha = merged, merge_sha
     validation.merge_blocked_reason = blocked_reason
