@@ -581,6 +581,11 @@ export interface components {
             /** Type */
             type: string;
         };
+        /**
+         * ForgeKind
+         * @enum {string}
+         */
+        ForgeKind: "local" | "github";
         JsonValue: unknown;
         /** MergedAttempts */
         MergedAttempts: {
@@ -657,12 +662,14 @@ export interface components {
              */
             default_branch: string;
             deployment_settings?: components["schemas"]["DeploymentSettings"];
+            /** @description Where the repository lives: `local` (a path on this server) or `github` (GitHub or GitHub Enterprise). Default: github for an https:// address, else local. */
+            forge?: components["schemas"]["ForgeKind"] | null;
             /** Name */
             name: string;
             notification_settings?: components["schemas"]["NotificationSettings"];
             /**
              * Repository
-             * @description A local path to a git repository (bare or not), under one of the server's repository roots (CODEGENAPP_REPOSITORY_ROOTS).
+             * @description local: a path to a git repository (bare or not), under one of the server's repository roots (CODEGENAPP_REPOSITORY_ROOTS). github: OWNER/NAME, or https://github.com/OWNER/NAME.
              */
             repository: string;
             validation_settings?: components["schemas"]["ValidationSettings"];
@@ -678,6 +685,7 @@ export interface components {
             /** Default Branch */
             default_branch: string;
             deployment_settings: components["schemas"]["DeploymentSettings"];
+            forge: components["schemas"]["ForgeKind"];
             /** Id */
             id: number;
             /** Name */
@@ -752,6 +760,7 @@ export interface components {
             /** Default Branch */
             default_branch?: string | null;
             deployment_settings?: components["schemas"]["DeploymentSettings"] | null;
+            forge?: components["schemas"]["ForgeKind"] | null;
             /** Name */
             name?: string | null;
             notification_settings?: components["schemas"]["NotificationSettings"] | null;

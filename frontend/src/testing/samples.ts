@@ -36,6 +36,7 @@ export function project(overrides: Partial<Project> = {}): Project {
   return {
     id: 1,
     name: "shop",
+    forge: "local",
     repository: "/srv/git/shop",
     default_branch: "main",
     agent: { provider: "scripted", recipe: RECIPE },

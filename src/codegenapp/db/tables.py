@@ -81,7 +81,8 @@ class ProjectRow(Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    repository: Mapped[str] = mapped_column(Text)
+    forge: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    repository: Mapped[str] = mapped_column(Text)  # a path (local), or OWNER/NAME (github)
     default_branch: Mapped[str] = mapped_column(String(255))
     agent: Mapped[JsonDict]
     deployment_settings: Mapped[JsonDict]

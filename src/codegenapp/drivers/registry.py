@@ -5,16 +5,18 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.drivers.agent import Agent
 from codegenapp.drivers.agent.scripted import ScriptedAgent
 from codegenapp.drivers.forge import Forge, WebhookReader
+from codegenapp.drivers.forge.github import GitHubForge, github_forge
 from codegenapp.drivers.forge.github_webhooks import GitHubWebhooks
 from codegenapp.drivers.forge.local_git import LocalGitForge
 from codegenapp.drivers.sandbox import Sandbox
 from codegenapp.drivers.sandbox.bubblewrap import BubblewrapSandbox, bubblewrap_available
 from codegenapp.drivers.sandbox.docker import DockerSandbox, docker_available
 from codegenapp.drivers.sandbox.process import ProcessSandbox
-from codegenapp.errors import SandboxError, SandboxUnavailable
+from codegenapp.errors import ForgeError, RepositoryInvalid, SandboxError, SandboxUnavailable
 from codegenapp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class Registry:
             settings.allowed_repository_roots, mirror_dir=settings.state_dir / "mirrors"
         )
         self._settings = settings
+        self._github: GitHubForge | None = None  # made at first use: its key is read then
         self._default_sandbox = resolve_default(settings)
         self._sandboxes: dict[str, Sandbox] = {}
         self.sandbox(None)  # the default must work: say so at start-up, not at the first PR
@@ -83,9 +86,21 @@ class Registry:
             state_dir=settings.state_dir / "agents" / "scripted", forge=self._local_git
         )
 
-    def forge(self, repository: str) -> Forge:
-        # Local paths only, for now; `github` joins here with its driver.
-        return self._local_git
+    def forge(self, kind: ForgeKind) -> Forge:
+        if kind is ForgeKind.LOCAL:
+            return self._local_git
+        if self._github is None:
+            try:
+                self._github = github_forge(self._settings, self._settings.state_dir / "mirrors")
+            except ForgeError as error:
+                raise RepositoryInvalid("forge", f"GitHub cannot be used here: {error}") from error
+            if self._github is None:
+                raise RepositoryInvalid(
+                    "forge",
+                    "GitHub is not configured on this server: set GITHUB_TOKEN, or "
+                    "GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY (or _FILE)",
+                )
+        return self._github
 
     def agent(self, settings: AgentSettings) -> Agent:
         match settings.provider:

@@ -183,7 +183,7 @@ def _refuse_while_run_is_active(run: AgentRunRow | None) -> None:
 
 async def _open_change(project: ProjectRow, number: int) -> ChangeRequest:
     """The pull request as the forge has it now; `Conflict` unless it is open."""
-    forge = current().drivers.forge(project.repository)
+    forge = current().drivers.forge(projects.forge_of(project))
     change = await forge.get_change_request(project.repository, number)
     if change is None or change.state is not ChangeState.OPEN:
         state = "gone" if change is None else change.state.value

@@ -51,7 +51,7 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
         CheckName(name): CheckStatus(str(status)) for name, status in validation.checks.items()
     }
     decision = decide_merge(settings, checks, requested=requested)
-    forge = runtime.drivers.forge(project.repository)
+    forge = runtime.drivers.forge(projects.forge_of(project))
     reason, merge_sha = decision.reason, None
     if decision.allowed:
         try:

@@ -13,20 +13,34 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
+from codegenapp.domain.repositories import ForgeKind, github_repository, inferred_forge
 from codegenapp.errors import Conflict, InvalidInput, NotFound, SandboxUnavailable
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import launch_baseline
 
 
+def _located(forge: ForgeKind | None, repository: str) -> tuple[ForgeKind, str]:
+    """The project's forge (given, or inferred from the repository's form) and its repository
+    in the one spelling that forge's names are stored in."""
+    chosen = forge or inferred_forge(repository)
+    if chosen is ForgeKind.GITHUB:
+        try:
+            return chosen, github_repository(repository)
+        except ValueError as error:
+            raise InvalidInput("repository", str(error)) from error
+    return chosen, repository
+
+
 async def _check(
+    forge: ForgeKind,
     repository: str,
     default_branch: str,
     agent: AgentSettings,
     deployment: DeploymentSettings | None,
 ) -> None:
     drivers = current().drivers
-    await drivers.forge(repository).check_repository(repository, default_branch=default_branch)
+    await drivers.forge(forge).check_repository(repository, default_branch=default_branch)
     await drivers.agent(agent).check_settings(agent)
     if deployment is not None and deployment.sandbox is not None:
         try:
@@ -45,15 +59,18 @@ async def create_project(
     default_branch: str,
     agent: AgentSettings,
     settings: ProjectSettings,
+    forge: ForgeKind | None = None,
     request: IdempotentRequest | None = None,
 ) -> ProjectRow:
     """Raise `RepositoryInvalid`, `AgentConfigInvalid` or `Conflict` (name taken). With
     `request`, a retry with the same key gets the project the first one made."""
+    forge, repository = _located(forge, repository)
 
     async def make(session: AsyncSession) -> tuple[ProjectRow, int]:
         project = await projects.create_project(
             session,
             name=name,
+            forge=forge,
             repository=repository,
             default_branch=default_branch,
             agent=agent,
@@ -69,7 +86,7 @@ async def create_project(
             )
         return project
 
-    await _check(repository, default_branch, agent, settings.deployment_settings)
+    await _check(forge, repository, default_branch, agent, settings.deployment_settings)
     project, _ = await once(request, scope="projects", make=make, find=find)
     await launch_baseline(project.id)  # in the background: ready when the first PR fails
     return project
@@ -85,6 +102,7 @@ async def update_project(
     deployment: DeploymentSettings | None,
     validation: ValidationSettings | None,
     notification: NotificationSettings | None,
+    forge: ForgeKind | None = None,
 ) -> ProjectRow:
     """Change what is given (a settings section given replaces that section), keep the rest;
     checked like a new project."""
@@ -92,10 +110,12 @@ async def update_project(
         project = await projects.get_project(session, project_id)
     if project is None:
         raise NotFound(f"project {project_id} does not exist")
-    new_repository = repository or project.repository
+    new_forge, new_repository = _located(
+        forge or projects.forge_of(project), repository or project.repository
+    )
     new_branch = default_branch or project.default_branch
     new_agent = agent or projects.agent_settings_of(project)
-    await _check(new_repository, new_branch, new_agent, deployment)
+    await _check(new_forge, new_repository, new_branch, new_agent, deployment)
     async with current().database.transaction() as session:
         stored = await projects.get_project(session, project_id)
         if stored is None:
@@ -104,6 +124,7 @@ async def update_project(
             session,
             stored,
             name=name or stored.name,
+            forge=new_forge,
             repository=new_repository,
             default_branch=new_branch,
             agent=new_agent,

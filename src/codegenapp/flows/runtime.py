@@ -12,6 +12,7 @@ from typing import Protocol
 from codegenapp.bus import Bus
 from codegenapp.db.engine import Database
 from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent
 from codegenapp.drivers.forge import Forge, WebhookReader
@@ -22,7 +23,10 @@ from codegenapp.settings import Settings
 class DriverSet(Protocol):
     """Which implementation serves a project: decided in `drivers/registry.py`."""
 
-    def forge(self, repository: str) -> Forge: ...
+    def forge(self, kind: ForgeKind) -> Forge:
+        """The forge of `kind`; raise `RepositoryInvalid` (field `forge`) if this server
+        cannot reach it (GitHub without credentials)."""
+        ...
 
     def agent(self, settings: AgentSettings) -> Agent: ...
 

@@ -135,7 +135,9 @@ async def ensure_baseline(
     if not wanted and validation_id is None:
         return None
     branch = project.default_branch
-    sha = await runtime.drivers.forge(project.repository).branch_head(project.repository, branch)
+    sha = await runtime.drivers.forge(projects.forge_of(project)).branch_head(
+        project.repository, branch
+    )
     async with runtime.database.transaction() as session:
         if validation_id is not None:
             await validations.record_base(
@@ -210,7 +212,7 @@ async def run_attempt(validation_id: int) -> AttemptReport:
     if leftover:
         stale = SandboxHandle.from_stored(leftover)
         await runtime.drivers.sandbox(stale.driver).destroy(stale)
-    forge = runtime.drivers.forge(project.repository)
+    forge = runtime.drivers.forge(projects.forge_of(project))
     pending = _commit_status(
         forge, project, validation, CommitState.PENDING, f"attempt {validation.attempt} running"
     )
@@ -235,7 +237,7 @@ async def _attempt(
         repository=project.repository,
         head_sha=validation.head_sha,
         settings=settings,
-        forge=runtime.drivers.forge(project.repository),
+        forge=runtime.drivers.forge(projects.forge_of(project)),
         sandbox=runtime.drivers.sandbox(settings.deployment_settings.sandbox),
         secrets=secrets,
         masker=_masker(settings.deployment_settings.environment_variables, secrets),
@@ -341,7 +343,7 @@ async def conclude(
             error_signature=attempt.signature,
         )
     await _commit_status(
-        runtime.drivers.forge(project.repository), project, validation, state, reason
+        runtime.drivers.forge(projects.forge_of(project)), project, validation, state, reason
     )
     return await read_report(validation_id)
 

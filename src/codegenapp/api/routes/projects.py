@@ -38,6 +38,7 @@ async def create_project(
     row = await project_flows.create_project(
         request=request,
         name=body.name,
+        forge=body.forge,
         repository=body.repository,
         default_branch=body.default_branch,
         agent=body.agent,
@@ -70,6 +71,7 @@ async def update_project(project_id: IdPath, body: ProjectUpdate) -> ProjectRead
     row = await project_flows.update_project(
         project_id,
         name=body.name,
+        forge=body.forge,
         repository=body.repository,
         default_branch=body.default_branch,
         agent=body.agent,

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from codegenapp.db.queries.project_stats import ProjectStats
-from codegenapp.db.queries.projects import agent_settings_of, settings_of
+from codegenapp.db.queries.projects import agent_settings_of, forge_of, settings_of
 from codegenapp.db.tables import ProjectRow
 from codegenapp.domain.limits import STORABLE
 from codegenapp.domain.project_settings import (
@@ -16,6 +16,7 @@ from codegenapp.domain.project_settings import (
     NotificationSettings,
     ValidationSettings,
 )
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.states import AgentRunStatus, CheckName, StepName, ValidationStatus
 
 Name = Annotated[
@@ -48,9 +49,15 @@ class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
+    forge: ForgeKind | None = Field(
+        default=None,
+        description="Where the repository lives: `local` (a path on this server) or `github` "
+        "(GitHub or GitHub Enterprise). Default: github for an https:// address, else local.",
+    )
     repository: Repository = Field(
-        description="A local path to a git repository (bare or not), under one of the "
-        "server's repository roots (CODEGENAPP_REPOSITORY_ROOTS)."
+        description="local: a path to a git repository (bare or not), under one of the "
+        "server's repository roots (CODEGENAPP_REPOSITORY_ROOTS). github: OWNER/NAME, or "
+        "https://github.com/OWNER/NAME."
     )
     default_branch: BranchName = "main"
     agent: AgentSettings
@@ -65,6 +72,7 @@ class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
+    forge: ForgeKind | None = None
     repository: Repository | None = None
     default_branch: BranchName | None = None
     agent: AgentSettings | None = None
@@ -76,6 +84,7 @@ class ProjectUpdate(BaseModel):
 class ProjectRead(BaseModel):
     id: int
     name: str
+    forge: ForgeKind
     repository: str
     default_branch: str
     agent: AgentSettings
@@ -91,6 +100,7 @@ class ProjectRead(BaseModel):
         return cls(
             id=row.id,
             name=row.name,
+            forge=forge_of(row),
             repository=row.repository,
             default_branch=row.default_branch,
             agent=agent_settings_of(row),

@@ -8,6 +8,7 @@ from codegenapp.db.queries.paging import page
 from codegenapp.db.tables import JsonDict, ProjectRow
 from codegenapp.domain.events import EventType
 from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.errors import Conflict
 
 
@@ -20,6 +21,10 @@ def settings_of(project: ProjectRow) -> ProjectSettings:
             "notification_settings": project.notification_settings,
         }
     )
+
+
+def forge_of(project: ProjectRow) -> ForgeKind:
+    return ForgeKind(project.forge)
 
 
 def agent_settings_of(project: ProjectRow) -> AgentSettings:
@@ -46,10 +51,12 @@ async def create_project(
     default_branch: str,
     agent: AgentSettings,
     settings: ProjectSettings,
+    forge: ForgeKind = ForgeKind.LOCAL,
 ) -> ProjectRow:
     await _refuse_duplicate_name(session, name)
     project = ProjectRow(
         name=name,
+        forge=forge.value,
         repository=repository,
         default_branch=default_branch,
         agent=agent.model_dump(mode="json"),
@@ -61,7 +68,7 @@ async def create_project(
         session,
         EventType.PROJECT_CREATED,
         project_id=project.id,
-        data={"name": name, "repository": repository},
+        data={"name": name, "forge": forge.value, "repository": repository},
     )
     return project
 
@@ -71,6 +78,7 @@ async def update_project(
     project: ProjectRow,
     *,
     name: str,
+    forge: ForgeKind,
     repository: str,
     default_branch: str,
     agent: AgentSettings,
@@ -78,6 +86,7 @@ async def update_project(
 ) -> ProjectRow:
     await _refuse_duplicate_name(session, name, not_id=project.id)
     project.name = name
+    project.forge = forge.value
     project.repository = repository
     project.default_branch = default_branch
     project.agent = agent.model_dump(mode="json")
