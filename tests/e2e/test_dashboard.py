@@ -32,7 +32,7 @@ async def _sign_in_with_the_keyboard(page: Page, server: Server) -> None:
 async def _create_project(page: Page, *, name: str, repository: Path, recipe: str) -> None:
     await page.get_by_role("link", name="New project").click()
     await page.get_by_label("Name", exact=True).fill(name)
-    await page.get_by_label("Repository").fill(str(repository))
+    await page.get_by_label("Repository", exact=True).fill(str(repository))
     await page.get_by_label("Recipe").fill(recipe)
     await page.get_by_label("Deploy command").fill("python3 app.py")
     await page.get_by_label("Health check URL").fill("/health")
@@ -119,7 +119,7 @@ async def test_a_bad_project_setting_is_shown_next_to_its_field(
 
     await page.get_by_role("link", name="New project").click()
     await page.get_by_label("Name", exact=True).fill("shop")
-    await page.get_by_label("Repository").fill(str(project.repository))
+    await page.get_by_label("Repository", exact=True).fill(str(project.repository))
     await page.get_by_label("Recipe").fill(str(project.recipe))
     await page.get_by_label("Health check URL").fill("health")
     await page.get_by_label("Max retries").fill("50")

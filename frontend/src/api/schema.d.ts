@@ -784,6 +784,22 @@ export interface components {
             url: string;
         };
         /**
+         * PullRequestSummary
+         * @description The pull request a validation checked, and who opened it (None: one of our runs).
+         */
+        PullRequestSummary: {
+            /** Author */
+            author: string | null;
+            /** Branch */
+            branch: string;
+            /** Number */
+            number: number;
+            /** Title */
+            title: string;
+            /** Url */
+            url: string;
+        };
+        /**
          * ResourceSettings
          * @description What one validation's sandbox may use, all its processes together.
          */
@@ -917,6 +933,7 @@ export interface components {
             pr_number: number | null;
             /** Project Id */
             project_id: number;
+            pull_request: components["schemas"]["PullRequestSummary"] | null;
             /** Reason */
             reason: string | null;
             /** Started At */
@@ -936,10 +953,22 @@ export interface components {
              */
             auto_merge: boolean;
             /**
+             * Auto Merge Authors
+             * @description Whose pull requests are merged automatically besides this server's own agent runs' (GitHub logins); everyone else's are validated and reported only.
+             */
+            auto_merge_authors?: string[];
+            /**
              * Max Retries
              * @default 3
              */
             max_retries: number;
+            /**
+             * Merge Method
+             * @description How a validated pull request is merged on its forge.
+             * @default merge
+             * @enum {string}
+             */
+            merge_method: "merge" | "squash" | "rebase";
             /** Required Checks */
             required_checks?: components["schemas"]["CheckName"][];
             /**
@@ -963,6 +992,12 @@ export interface components {
              * @default true
              */
             validate_base_branch: boolean;
+            /**
+             * Validate Drafts
+             * @description Validate draft pull requests too (otherwise: once ready).
+             * @default false
+             */
+            validate_drafts: boolean;
         };
         /**
          * ValidationStatus

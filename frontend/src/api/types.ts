@@ -5,6 +5,8 @@ import type { components, paths } from "./schema";
 type Schemas = components["schemas"];
 
 export type Project = Schemas["ProjectRead"];
+/** Where a project's repository lives: a path on this server, or GitHub. */
+export type ForgeKind = Schemas["ForgeKind"];
 export type ProjectCreate = Schemas["ProjectCreate"];
 export type ProjectUpdate = Schemas["ProjectUpdate"];
 export type ProjectStats = Schemas["ProjectStatsRead"];
@@ -25,6 +27,8 @@ export type AgentRunCreate = Schemas["AgentRunCreate"];
 export type AgentRunStatus = Schemas["AgentRunStatus"];
 export type PlanResponse = Schemas["PlanResponse"];
 export type PullRequest = Schemas["PullRequestRead"];
+/** The pull request a validation checked; `author` null: one of this server's agent runs. */
+export type PullRequestSummary = Schemas["PullRequestSummary"];
 
 export type Validation = Schemas["ValidationRead"];
 export type ValidationPage = Schemas["Page_ValidationRead_"];

@@ -119,4 +119,17 @@ describe("ProjectCards", () => {
     // The check comes with the stats, read again.
     await waitFor(() => expect(shop).toHaveTextContent("at Build, test and deploy (tests)"));
   });
+
+  it("shows where each project's repository lives beside it", () => {
+    fakeApi({
+      "GET /api/v1/projects/1/stats": { body: stats() },
+      "GET /api/v1/projects/2/stats": { body: stats({ project_id: 2 }) },
+    });
+    renderWithCache(
+      <ProjectCards projects={[project(), project({ id: 2, name: "blog", forge: "github", repository: "octo-org/blog" })]} />,
+    );
+    expect(screen.getByRole("article", { name: "Project shop" })).toHaveTextContent("/srv/git/shop, local repository");
+    expect(screen.getByRole("article", { name: "Project blog" })).toHaveTextContent("octo-org/blog, GitHub repository");
+  });
 });
+

@@ -8,6 +8,7 @@ import { paths } from "../routing/routes";
 import { StateBadge } from "../states/state-badge";
 import { RUN_STATES, VALIDATION_STATES } from "../states/state-words";
 import { BaseBranchStatus } from "./base-branch";
+import { ForgeLabel } from "./forge-label";
 import { useProjectStats } from "./queries";
 
 export function ProjectCards({ projects }: { projects: Project[] }) {
@@ -41,6 +42,7 @@ export function ProjectCard({ project }: { project: Project }) {
           <FolderGit2 aria-hidden="true" className="size-4 shrink-0" />
           <span className="sr-only">Repository: </span>
           <span className="truncate font-mono text-xs">{project.repository}</span>
+          <ForgeLabel forge={project.forge} />
         </p>
         <AgentLabel provider={project.agent.provider} isAi={false} />
       </header>

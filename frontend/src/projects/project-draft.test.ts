@@ -110,4 +110,19 @@ describe("bodyOf", () => {
       "deployment_settings.service_environment": "Line 1 is not NAME=value.",
     });
   });
+
+  it("sends a new project as local with the API's merge defaults, and an edited one's forge as it was", () => {
+    expect(bodyOf(draftOf()).body).toMatchObject({
+      forge: "local",
+      validation_settings: { merge_method: "merge", auto_merge_authors: [], validate_drafts: false },
+    });
+    const stored = project({ forge: "github", repository: "octo-org/shop" });
+    expect(bodyOf(draftOf(stored), stored).body).toMatchObject({ forge: "github", repository: "octo-org/shop" });
+  });
+
+  it("sends the logins whose pull requests also merge automatically one a line, without the blank ones", () => {
+    const { body } = bodyOf({ ...draftOf(), auto_merge_authors: " dependabot[bot]\n\nalice\n" });
+    expect(body.validation_settings?.auto_merge_authors).toEqual(["dependabot[bot]", "alice"]);
+  });
 });
+

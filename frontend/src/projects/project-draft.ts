@@ -1,11 +1,14 @@
 // The project form's values as typed, and the API body they make.
-import type { CheckName, DeploymentSettings, Project, ProjectCreate } from "../api/types";
+import type { CheckName, DeploymentSettings, ForgeKind, Project, ProjectCreate, ValidationSettings } from "../api/types";
 
 export type Sandbox = NonNullable<DeploymentSettings["sandbox"]>;
 export type Network = DeploymentSettings["network"];
+export type MergeMethod = ValidationSettings["merge_method"];
 
 export type Draft = {
   name: string;
+  /** Where the repository lives; it says what `repository` is (a path, or OWNER/NAME). */
+  forge: ForgeKind;
   repository: string;
   default_branch: string;
   /** The scripted agent's recipe: the YAML text itself (the API takes up to 262,144 characters). */
@@ -35,6 +38,10 @@ export type Draft = {
   security_command: string;
   required_checks: CheckName[];
   auto_merge: boolean;
+  merge_method: MergeMethod;
+  /** One GitHub login a line. */
+  auto_merge_authors: string;
+  validate_drafts: boolean;
   validate_base_branch: boolean;
   max_retries: string;
   timeout_minutes: string;
@@ -49,6 +56,7 @@ export type TextKey = { [K in keyof Draft]: string extends Draft[K] ? K : never 
 /** Every field the form shows, by its path in the API body. */
 export const FIELDS = [
   "name",
+  "forge",
   "repository",
   "default_branch",
   "agent",
@@ -74,6 +82,9 @@ export const FIELDS = [
   "validation_settings.security_command",
   "validation_settings.required_checks",
   "validation_settings.auto_merge",
+  "validation_settings.merge_method",
+  "validation_settings.auto_merge_authors",
+  "validation_settings.validate_drafts",
   "validation_settings.validate_base_branch",
   "validation_settings.max_retries",
   "validation_settings.timeout_minutes",
@@ -99,6 +110,7 @@ export function draftOf(project?: Project): Draft {
   const notification = project?.notification_settings;
   return {
     name: project?.name ?? "",
+    forge: project?.forge ?? "local",
     repository: project?.repository ?? "",
     default_branch: project?.default_branch ?? "main",
     recipe: project?.agent.recipe ?? "",
@@ -123,6 +135,9 @@ export function draftOf(project?: Project): Draft {
     security_command: validation?.security_command ?? "",
     required_checks: validation?.required_checks ?? [],
     auto_merge: validation?.auto_merge ?? true,
+    merge_method: validation?.merge_method ?? "merge",
+    auto_merge_authors: (validation?.auto_merge_authors ?? []).join("\n"),
+    validate_drafts: validation?.validate_drafts ?? false,
     validate_base_branch: validation?.validate_base_branch ?? true,
     max_retries: String(validation?.max_retries ?? 3),
     timeout_minutes: String(validation?.timeout_minutes ?? 30),
@@ -176,6 +191,7 @@ export function bodyOf(draft: Draft, kept?: Project): Built {
   const deployment = kept?.deployment_settings;
   const body: ProjectCreate = {
     name: draft.name,
+    forge: draft.forge,
     repository: draft.repository,
     default_branch: draft.default_branch,
     agent: { ...kept?.agent, provider: "scripted", recipe: draft.recipe },
@@ -211,6 +227,9 @@ export function bodyOf(draft: Draft, kept?: Project): Built {
       security_command: draft.security_command,
       required_checks: draft.required_checks,
       auto_merge: draft.auto_merge,
+      merge_method: draft.merge_method,
+      auto_merge_authors: listOf(draft.auto_merge_authors),
+      validate_drafts: draft.validate_drafts,
       max_retries: whole("validation_settings.max_retries", draft.max_retries),
       timeout_minutes: whole("validation_settings.timeout_minutes", draft.timeout_minutes),
       validate_base_branch: draft.validate_base_branch,

@@ -255,4 +255,97 @@ describe("ProjectForm", () => {
       deployment_settings: { ...stored.deployment_settings, resources: { cpus: 0.5, memory_mb: 512, pids: 64, disk_mb: 2048 } },
     });
   });
+
+  it("sends where the repository lives, how and whose pull requests to merge, and whether drafts are validated", async () => {
+    const server = fakeApi({ "POST /api/v1/projects": { body: project({ forge: "github", repository: "octo-org/shop" }) } });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    const repository = screen.getByLabelText("Repository");
+    expect(screen.getByLabelText("Where the repository lives")).toHaveValue("local");
+    expect(repository).toHaveAccessibleDescription(expect.stringContaining("under one of the server's repository roots"));
+    await user.selectOptions(screen.getByLabelText("Where the repository lives"), "GitHub");
+    expect(repository).toHaveAccessibleDescription(expect.stringContaining("OWNER/NAME"));
+    await user.type(screen.getByLabelText("Name"), "shop");
+    await enter(user, "Repository", "octo-org/shop");
+    await enter(user, "Recipe", RECIPE);
+    expect(screen.getByLabelText("Merge method")).toHaveValue("merge");
+    await user.selectOptions(screen.getByLabelText("Merge method"), "Squash");
+    await enter(user, "Also merge automatically the pull requests of", "dependabot[bot]\n\n  alice \n");
+    const drafts = screen.getByRole("checkbox", { name: "Validate draft pull requests" });
+    expect(drafts).not.toBeChecked();
+    await user.click(drafts);
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+
+    await waitFor(() => expect(server.calls).toHaveLength(1));
+    expect(server.calls[0]?.body).toMatchObject({
+      forge: "github",
+      repository: "octo-org/shop",
+      validation_settings: { merge_method: "squash", auto_merge_authors: ["dependabot[bot]", "alice"], validate_drafts: true },
+    });
+  });
+
+  it("shows the API's refusal of where the repository lives, and of one login, next to their fields", async () => {
+    fakeApi({
+      "POST /api/v1/projects": {
+        status: 422,
+        body: invalid(
+          fieldError(
+            ["body", "forge"],
+            "GitHub is not configured on this server: set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY (or _FILE)",
+          ),
+          fieldError(
+            ["body", "validation_settings", "auto_merge_authors", 0],
+            "String should match pattern '^[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:\\[bot\\])?$'",
+            "string_pattern_mismatch",
+          ),
+        ),
+      },
+    });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    await fillRequired(user);
+    await user.selectOptions(screen.getByLabelText("Where the repository lives"), "GitHub");
+    await enter(user, "Also merge automatically the pull requests of", "@alice");
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+
+    const forge = screen.getByLabelText("Where the repository lives");
+    await waitFor(() => expect(forge).toHaveAttribute("aria-invalid", "true"));
+    expect(forge).toHaveAccessibleDescription(expect.stringMatching(/^GitHub is not configured on this server: set GITHUB_TOKEN/));
+    expect(forge).toHaveFocus();
+    const authors = screen.getByLabelText("Also merge automatically the pull requests of");
+    expect(authors).toHaveAttribute("aria-invalid", "true");
+    expect(authors).toHaveAccessibleDescription(expect.stringContaining("String should match pattern"));
+    expect(screen.getByRole("alert")).toHaveTextContent(/^The project was not saved: 2 values need a change\.$/);
+    for (const other of ["Repository", "Merge method"]) {
+      expect(screen.getByLabelText(other)).not.toHaveAttribute("aria-invalid");
+    }
+  });
+
+  it("keeps an edited project's forge and merge settings, and shows its repository as OWNER/NAME", async () => {
+    const stored = project({
+      forge: "github",
+      repository: "octo-org/shop",
+      validation_settings: {
+        ...project().validation_settings,
+        merge_method: "rebase",
+        auto_merge_authors: ["dependabot[bot]", "alice"],
+        validate_drafts: true,
+      },
+    });
+    const server = fakeApi({ "PUT /api/v1/projects/1": { body: stored } });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm project={stored} />);
+    expect(screen.getByLabelText("Where the repository lives")).toHaveValue("github");
+    expect(screen.getByLabelText("Repository")).toHaveAccessibleDescription(expect.stringContaining("OWNER/NAME"));
+    expect(screen.getByLabelText("Merge method")).toHaveValue("rebase");
+    expect(screen.getByLabelText("Also merge automatically the pull requests of")).toHaveValue("dependabot[bot]\nalice");
+    expect(screen.getByRole("checkbox", { name: "Validate draft pull requests" })).toBeChecked();
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(server.calls).toHaveLength(1));
+    expect(server.calls[0]?.body).toMatchObject({
+      forge: "github",
+      repository: "octo-org/shop",
+      validation_settings: stored.validation_settings,
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // Create or edit a project: repository, agent, and the deployment / validation / notification
 // settings. The API judges the values; what it refuses is shown next to the field it names.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client";
 import { queryKeys } from "../api/query-keys";
 import type { CheckName, Project } from "../api/types";
@@ -11,8 +11,11 @@ import { Problem } from "../controls/problem";
 import { Link } from "../routing/link";
 import { navigate, paths } from "../routing/routes";
 import { placeErrors, type PlacedErrors } from "./field-errors";
+import { Section, Toggle, type Bind, type GroupProps } from "./form-parts";
+import { MergeFields } from "./merge-fields";
 import { FIELDS, bodyOf, draftOf, type Draft, type Field } from "./project-draft";
-import { SandboxFields, type Bind } from "./sandbox-fields";
+import { RepositoryFields } from "./repository-fields";
+import { SandboxFields } from "./sandbox-fields";
 
 const CHECKS: Array<{ name: CheckName; label: string }> = [
   { name: "build", label: "Build" },
@@ -55,6 +58,7 @@ export function ProjectForm({ project }: { project?: Project }) {
   const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => change(key, value);
   const text: Bind = (key) => ({ value: draft[key], onChange: (event) => change(key, event.target.value) });
   const error = (field: Field) => errors.byField[field];
+  const group: GroupProps = { draft, bind: text, change, error };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -91,14 +95,7 @@ export function ProjectForm({ project }: { project?: Project }) {
       )}
       <Section title="Project">
         <TextField label="Name" required {...text("name")} error={error("name")} />
-        <TextField
-          label="Repository"
-          required
-          hint="A path to a local git repository (bare or not)."
-          className="font-mono"
-          {...text("repository")}
-          error={error("repository")}
-        />
+        <RepositoryFields {...group} />
         <TextField label="Default branch" {...text("default_branch")} error={error("default_branch")} />
       </Section>
       <Section title="Agent">
@@ -164,7 +161,7 @@ export function ProjectForm({ project }: { project?: Project }) {
           {...text("service_environment")}
           error={error("deployment_settings.service_environment")}
         />
-        <SandboxFields draft={draft} bind={text} change={change} error={error} />
+        <SandboxFields {...group} />
       </Section>
       <Section title="Validation">
         <TextField label="Test command" className="font-mono" {...text("test_command")} error={error("validation_settings.test_command")} />
@@ -194,17 +191,34 @@ export function ProjectForm({ project }: { project?: Project }) {
           {...text("timeout_minutes")}
           error={error("validation_settings.timeout_minutes")}
         />
-        <Toggle label="Merge automatically when green" checked={draft.auto_merge} onChange={set("auto_merge")} />
+        <Toggle
+          label="Validate draft pull requests"
+          checked={draft.validate_drafts}
+          onChange={set("validate_drafts")}
+          error={error("validation_settings.validate_drafts")}
+        />
         <Toggle
           label="Validate the base branch too (tells setup problems from the code's)"
           checked={draft.validate_base_branch}
           onChange={set("validate_base_branch")}
+          error={error("validation_settings.validate_base_branch")}
         />
+        <MergeFields {...group} />
       </Section>
       <Section title="Notifications">
         <TextField label="Slack webhook" {...text("slack_webhook")} error={error("notification_settings.slack_webhook")} />
-        <Toggle label="Email notifications" checked={draft.email_notifications} onChange={set("email_notifications")} />
-        <Toggle label="GitHub status updates" checked={draft.github_status_updates} onChange={set("github_status_updates")} />
+        <Toggle
+          label="Email notifications"
+          checked={draft.email_notifications}
+          onChange={set("email_notifications")}
+          error={error("notification_settings.email_notifications")}
+        />
+        <Toggle
+          label="GitHub status updates"
+          checked={draft.github_status_updates}
+          onChange={set("github_status_updates")}
+          error={error("notification_settings.github_status_updates")}
+        />
       </Section>
       <div className="flex flex-wrap gap-2">
         <Button look="primary" type="submit" disabled={save.isPending}>
@@ -218,28 +232,5 @@ export function ProjectForm({ project }: { project?: Project }) {
         </Link>
       </div>
     </form>
-  );
-}
-
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <fieldset className="rounded-lg border border-slate-200 bg-white p-4">
-      <legend className="px-1 text-sm font-semibold text-slate-900">{title}</legend>
-      <div className="grid gap-3 sm:grid-cols-2">{children}</div>
-    </fieldset>
-  );
-}
-
-function Toggle({ label, checked, onChange }: { label: string; checked: boolean; onChange: (on: boolean) => void }) {
-  return (
-    <label className="inline-flex min-h-9 items-center gap-2 text-sm">
-      <input
-        type="checkbox"
-        checked={checked}
-        onChange={(event) => onChange(event.target.checked)}
-        className="size-4 accent-blue-700"
-      />
-      {label}
-    </label>
   );
 }

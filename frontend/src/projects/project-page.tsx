@@ -13,6 +13,7 @@ import { Problem, errorText } from "../controls/problem";
 import { Link } from "../routing/link";
 import { paths } from "../routing/routes";
 import { BaseBranchStatus } from "./base-branch";
+import { ForgeLabel } from "./forge-label";
 import { ProjectSecrets } from "./project-secrets";
 import { useProject, useProjectStats } from "./queries";
 
@@ -31,7 +32,10 @@ export function ProjectPage({ projectId, runId }: { projectId: number; runId: nu
           <h1 className="text-xl font-semibold break-words">{project.data?.name ?? `Project ${projectId}`}</h1>
           {project.data && (
             <p className="flex flex-wrap items-center gap-x-3 text-sm text-slate-600">
-              <span className="font-mono text-xs break-all">{project.data.repository}</span>
+              <span className="inline-flex min-w-0 items-center gap-1.5">
+                <span className="font-mono text-xs break-all">{project.data.repository}</span>
+                <ForgeLabel forge={project.data.forge} />
+              </span>
               <AgentLabel provider={project.data.agent.provider} isAi={false} />
             </p>
           )}

@@ -1,7 +1,7 @@
 // The project form's "Sandbox" group: where a validation runs, what it may use, what it may reach.
-import type { ChangeEvent } from "react";
 import { SelectField, TextArea, TextField } from "../controls/field";
-import type { Draft, Field, Network, Sandbox, TextKey } from "./project-draft";
+import { chosen, type GroupProps } from "./form-parts";
+import type { Network, Sandbox } from "./project-draft";
 
 const SANDBOXES: ReadonlyArray<{ value: Sandbox | ""; label: string }> = [
   { value: "", label: "Server default" },
@@ -15,25 +15,7 @@ const NETWORKS: ReadonlyArray<{ value: Network; label: string }> = [
   { value: "none", label: "None" },
 ];
 
-/** The option whose value the select reports (a <select> only ever reports one of its own). */
-function chosen<T extends string>(options: ReadonlyArray<{ value: T }>, value: string): T | undefined {
-  return options.find((option) => option.value === value)?.value;
-}
-
-export type Bind = (key: TextKey) => {
-  value: string;
-  onChange: (event: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => void;
-};
-
-type Props = {
-  draft: Draft;
-  /** A text field's value and change handler. */
-  bind: Bind;
-  change: <K extends keyof Draft>(key: K, value: Draft[K]) => void;
-  error: (field: Field) => string | undefined;
-};
-
-export function SandboxFields({ draft, bind, change, error }: Props) {
+export function SandboxFields({ draft, bind, change, error }: GroupProps) {
   const docker = draft.sandbox === "docker";
   return (
     <fieldset className="min-w-0 rounded-md border border-slate-200 p-3 sm:col-span-2">

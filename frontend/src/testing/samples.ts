@@ -8,6 +8,7 @@ import type {
   Project,
   ProjectSecret,
   ProjectStats,
+  PullRequestSummary,
   Step,
   Validation,
 } from "../api/types";
@@ -64,6 +65,9 @@ export function project(overrides: Partial<Project> = {}): Project {
       test_command: "",
       security_command: "",
       validate_base_branch: true,
+      merge_method: "merge",
+      auto_merge_authors: [],
+      validate_drafts: false,
     },
     notification_settings: { slack_webhook: "", email_notifications: true, github_status_updates: true },
     created_at: TS,
@@ -94,13 +98,29 @@ export function step(name: Step["name"], status: Step["status"], summary: string
   return { name, status, summary, started_at: TS, finished_at: status === "running" ? null : TS };
 }
 
+/** The pull request a validation checked, as the validation names it: by default the one run 7
+ * opened (no author: our own agent's). */
+export function pullRequestSummary(overrides: Partial<PullRequestSummary> = {}): PullRequestSummary {
+  const number = overrides.number ?? 1;
+  return {
+    number,
+    title: "Add a /health endpoint",
+    url: `file:///srv/git/shop#pull-${number}`,
+    branch: "codegenapp/run-7",
+    author: null,
+    ...overrides,
+  };
+}
+
 export function validation(overrides: Partial<Validation> = {}): Validation {
+  const prNumber = overrides.pr_number === undefined ? 1 : overrides.pr_number;
   return {
     id: 3,
     project_id: 1,
     agent_run_id: 7,
     kind: "pull_request",
-    pr_number: 1,
+    pr_number: prNumber,
+    pull_request: prNumber === null ? null : pullRequestSummary({ number: prNumber }),
     head_sha: "4a188e216107588305599c8355881204081ab054",
     base_branch: "main",
     base_sha: BASE_SHA,
@@ -130,6 +150,7 @@ export function baseline(overrides: Partial<Validation> = {}): Validation {
     agent_run_id: null,
     kind: "baseline",
     pr_number: null,
+    pull_request: null,
     head_sha: BASE_SHA,
     base_sha: null,
     ...overrides,

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
-import { baseline, step, validation } from "../testing/samples";
+import { baseline, pullRequestSummary, step, validation } from "../testing/samples";
 import { ValidationView } from "./validation-view";
 
 const pullRequest = {
@@ -136,4 +136,31 @@ describe("ValidationView", () => {
     await user.click(screen.getByRole("button", { name: "Retry base branch" }));
     await waitFor(() => expect(server.calls.map((call) => `${call.method} ${call.path}`)).toContain("POST /api/v1/validations/2/retry"));
   });
+
+  it("says who opened a pull request that none of our runs opened, and nobody for our own", () => {
+    fakeApi();
+    const theirs = validation({
+      agent_run_id: null,
+      pr_number: 12,
+      pull_request: pullRequestSummary({
+        number: 12,
+        title: "Bump lodash",
+        url: "https://github.com/octo-org/shop/pull/12",
+        branch: "dependabot/npm_and_yarn/lodash-4.17.21",
+        author: "alice",
+      }),
+      status: "passed",
+      merge_blocked_reason: "pull requests by alice are validated, not merged automatically (validation_settings.auto_merge_authors)",
+      steps: [],
+    });
+    const { unmount } = renderWithCache(<ValidationView listed={theirs} attempts={null} pullRequest={null} />);
+    expect(screen.getByRole("link", { name: "Pull request #12" })).toHaveAttribute("href", "https://github.com/octo-org/shop/pull/12");
+    expect(screen.getByText("by alice")).toBeInTheDocument();
+    unmount();
+
+    renderWithCache(<ValidationView listed={validation({ steps: [] })} attempts={3} pullRequest={pullRequest} />);
+    expect(screen.getByRole("link", { name: "Pull request #1" })).toBeInTheDocument();
+    expect(screen.queryByText(/^by /)).toBeNull();
+  });
 });
+

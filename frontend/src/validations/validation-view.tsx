@@ -45,7 +45,13 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
       <header className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <Title validation={validation} attempts={attempts} />
         <StateBadge state={VALIDATION_STATES[validation.status]} />
-        {validation.pr_number !== null && <PullRequestLink number={validation.pr_number} url={pullRequest?.url ?? null} />}
+        {validation.pr_number !== null && (
+          <PullRequestLink
+            number={validation.pr_number}
+            url={validation.pull_request?.url ?? pullRequest?.url ?? null}
+            author={validation.pull_request?.author ?? null}
+          />
+        )}
         {!baseline && (
           <span className="font-mono text-xs text-slate-600" title={validation.head_sha}>
             commit {shortSha(validation.head_sha)}
@@ -120,20 +126,26 @@ function errorContextTitle(validation: Validation): string {
   return "Error context sent back to the agent";
 }
 
-function PullRequestLink({ number, url }: { number: number; url: string | null }) {
-  const label = `Pull request #${number}`;
+/** "Pull request #12", and "by alice" when someone else opened it (`author` null: one of our
+ * own agent runs did). */
+function PullRequestLink({ number, url, author }: { number: number; url: string | null; author: string | null }) {
   const content = (
     <>
       <GitPullRequest aria-hidden="true" className="size-4" />
-      {label}
+      Pull request #{number}
     </>
   );
-  return url ? (
-    <a href={url} className="inline-flex items-center gap-1 text-sm text-blue-800 underline" target="_blank" rel="noreferrer">
-      {content}
-    </a>
-  ) : (
-    <span className="inline-flex items-center gap-1 text-sm">{content}</span>
+  return (
+    <span className="inline-flex flex-wrap items-center gap-1 text-sm">
+      {url ? (
+        <a href={url} className="inline-flex items-center gap-1 text-blue-800 underline" target="_blank" rel="noreferrer">
+          {content}
+        </a>
+      ) : (
+        <span className="inline-flex items-center gap-1">{content}</span>
+      )}
+      {author && <span className="text-slate-700">by {author}</span>}
+    </span>
   );
 }
 

@@ -131,6 +131,7 @@ class PullRequestRow(Timestamps, Base):
     branch: Mapped[str] = mapped_column(String(255))
     base_branch: Mapped[str] = mapped_column(String(255))
     head_sha: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str | None] = mapped_column(String(100))  # None: one of our agent runs'
     state: Mapped[str] = mapped_column(String(16))
     merged: Mapped[bool] = mapped_column(Boolean, default=False)
     merge_sha: Mapped[str | None] = mapped_column(String(64))

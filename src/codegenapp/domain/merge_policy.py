@@ -18,13 +18,16 @@ def decide_merge(
     checks: Mapping[CheckName, CheckStatus],
     *,
     requested: bool = False,
+    author: str | None = None,
 ) -> MergeDecision:
     """Merge only when every check that ran passed and every required check passed.
 
     A required check that was skipped (its command is not configured) blocks the merge: the
     project asked for evidence that was never produced. `auto_merge` decides only what happens
     without a person: a person's explicit request (`requested`) merges with it off, under the
-    same check rules.
+    same check rules. Without a person, only our own agent runs' pull requests (`author`
+    None) and those of `auto_merge_authors` are merged: anyone else's are validated and
+    reported, never merged by us on our own.
     """
     failed = [name.value for name, status in checks.items() if status is CheckStatus.FAILED]
     if failed:
@@ -40,4 +43,11 @@ def decide_merge(
         )
     if not settings.auto_merge and not requested:
         return MergeDecision(False, "auto_merge is off for this project")
+    allowed = {login.lower() for login in settings.auto_merge_authors}
+    if not requested and author is not None and author.lower() not in allowed:
+        return MergeDecision(
+            False,
+            f"pull requests by {author} are validated, not merged automatically "
+            "(validation_settings.auto_merge_authors)",
+        )
     return MergeDecision(True, "all checks passed")

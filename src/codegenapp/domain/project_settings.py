@@ -35,6 +35,10 @@ MAX_PATH_ENTRIES = 32
 MAX_ALLOWED_HOSTS = 100
 
 Command = Annotated[str, Field(max_length=_MAX_COMMAND_LENGTH), STORABLE]
+# A GitHub login: letters, digits and single hyphens; an App's bot ends in [bot].
+ForgeLogin = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:\[bot\])?$")
+]
 EnvName = Annotated[str, Field(max_length=MAX_ENV_NAME_LENGTH), STORABLE]
 EnvValue = Annotated[str, Field(max_length=MAX_ENV_VALUE_LENGTH), STORABLE]
 SandboxKind = Literal["bubblewrap", "docker", "process"]
@@ -205,6 +209,18 @@ class ValidationSettings(_Settings):
         description="Validate the base branch too (once per commit and settings), so that a "
         "pull request failing where its base fails the same way is reported as a setup "
         "problem instead of being sent back to the agent.",
+    )
+    merge_method: Literal["merge", "squash", "rebase"] = Field(
+        default="merge", description="How a validated pull request is merged on its forge."
+    )
+    auto_merge_authors: list[ForgeLogin] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Whose pull requests are merged automatically besides this server's own "
+        "agent runs' (GitHub logins); everyone else's are validated and reported only.",
+    )
+    validate_drafts: bool = Field(
+        default=False, description="Validate draft pull requests too (otherwise: once ready)."
     )
 
     @field_validator("required_checks")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from dbos import DBOS
 
-from codegenapp.db.queries import projects, pull_requests, validations
+from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
 from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.merge_policy import decide_merge
 from codegenapp.domain.states import CheckName, CheckStatus
@@ -42,6 +42,9 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
         if validation.pull_request_id is None:
             return MergeOutcome(False, None, "a baseline validates a branch; it merges nothing")
         pr = await pull_requests.require_pull_request(session, validation.pull_request_id)
+        ours = validation.agent_run_id is not None or (
+            await agent_runs.run_of_pull_request(session, pr.id) is not None
+        )
     if project is None:
         return MergeOutcome(False, None, "the project was deleted")
     if validation.merged:
@@ -50,7 +53,9 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
     checks = {
         CheckName(name): CheckStatus(str(status)) for name, status in validation.checks.items()
     }
-    decision = decide_merge(settings, checks, requested=requested)
+    decision = decide_merge(
+        settings, checks, requested=requested, author=None if ours else pr.author
+    )
     forge = runtime.drivers.forge(projects.forge_of(project))
     reason, merge_sha = decision.reason, None
     if decision.allowed:
@@ -59,6 +64,7 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
                 project.repository,
                 pr.number,
                 expected_head_sha=validation.head_sha,
+                method=settings.merge_method,
                 message=f"Merge pull request #{pr.number} from {pr.branch}\n\n{pr.title}\n\n"
                 f"Validated by CodegenApp (validation {validation_id}, attempt "
                 f"{validation.attempt}) at {validation.head_sha}.",

@@ -14,11 +14,21 @@ from datetime import timedelta
 
 from dbos import DBOS, SetWorkflowID
 
-from codegenapp.db.queries import webhook_deliveries
+from codegenapp.db.queries import projects, webhook_deliveries
+from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.webhooks import DeliveryStatus
 from codegenapp.drivers.forge import WebhookDelivery
-from codegenapp.drivers.forge.events import ForgeEvent, Pinged
+from codegenapp.drivers.forge.events import (
+    BranchPushed,
+    ForgeEvent,
+    Pinged,
+    PullRequestChanged,
+    RecheckRequested,
+)
 from codegenapp.errors import WebhookInvalid
+from codegenapp.flows import forge_events
+from codegenapp.flows.forge_events import Plan
 from codegenapp.flows.runtime import current
 
 log = logging.getLogger(__name__)
@@ -98,7 +108,9 @@ async def launch_unprocessed() -> int:
 @DBOS.workflow(name="webhook")
 async def webhook_flow(delivery_id: str) -> None:
     try:
-        status, note = await process(delivery_id)
+        status, plan = await process(delivery_id)
+        await forge_events.carry_out(plan)  # here: DBOS starts workflows from a workflow only
+        note = plan.note
     except Exception as error:  # recorded on the delivery: the forge was answered long ago
         log.exception("webhook delivery %s could not be processed", delivery_id)
         status, note = DeliveryStatus.FAILED, f"{type(error).__name__}: {error}"
@@ -106,28 +118,52 @@ async def webhook_flow(delivery_id: str) -> None:
 
 
 @DBOS.step(name="webhook.process")
-async def process(delivery_id: str) -> tuple[DeliveryStatus, str]:
-    """Act on the delivery; what became of it, in words."""
+async def process(delivery_id: str) -> tuple[DeliveryStatus, Plan]:
+    """Act on the delivery in our tables; what became of it, and the workflows to start and
+    stop."""
     async with current().database.read() as session:
         row = await webhook_deliveries.get_delivery(session, delivery_id)
     if row is None:
-        return DeliveryStatus.FAILED, "the stored delivery is gone"
+        return DeliveryStatus.FAILED, Plan("the stored delivery is gone")
     reader = current().drivers.webhooks(row.forge)
     if reader is None:
-        return DeliveryStatus.FAILED, f"webhooks from {row.forge} were turned off since"
+        return DeliveryStatus.FAILED, Plan(f"webhooks from {row.forge} were turned off since")
     delivery = WebhookDelivery(row.id, row.event, row.action, row.payload)
     event = reader.parse(delivery)
     if event is None:
-        return DeliveryStatus.IGNORED, f"{_named(delivery)} is not an event this server acts on"
+        return DeliveryStatus.IGNORED, Plan(
+            f"{_named(delivery)} is not an event this server acts on"
+        )
     return await _dispatch(row.forge, event)
 
 
-async def _dispatch(forge: str, event: ForgeEvent) -> tuple[DeliveryStatus, str]:
+async def _dispatch(forge: str, event: ForgeEvent) -> tuple[DeliveryStatus, Plan]:
     if isinstance(event, Pinged):
-        return DeliveryStatus.PROCESSED, "ping: the webhook reaches this server"
-    # Projects are local repositories until the GitHub forge driver lands (issue 8): no
-    # delivery can name one of ours yet, and saying so is the honest outcome.
-    return DeliveryStatus.IGNORED, f"no project here is {forge} repository {event.repository}"
+        return DeliveryStatus.PROCESSED, Plan("ping: the webhook reaches this server")
+    async with current().database.read() as session:
+        found = await projects.projects_on(
+            session, forge=ForgeKind(forge), repository=event.repository
+        )
+    if not found:
+        note = f"no project here is {forge} repository {event.repository}"
+        return DeliveryStatus.IGNORED, Plan(note)
+    plan = Plan("")
+    for project in found:
+        done = await _act(project, event)
+        plan += Plan(f"{project.name}: {done.note}", done.queued, done.stopped, done.baselines)
+    return DeliveryStatus.PROCESSED, plan
+
+
+async def _act(project: ProjectRow, event: ForgeEvent) -> Plan:
+    match event:
+        case PullRequestChanged():
+            return await forge_events.on_pull_request(project, event)
+        case BranchPushed():
+            return await forge_events.on_push(project, event)
+        case RecheckRequested():
+            return await forge_events.on_recheck(project, event)
+        case Pinged():
+            return Plan("ping")
 
 
 @DBOS.step(name="webhook.record")

@@ -98,7 +98,7 @@ def endpoint(method: str, path: str, handler: Handler, *, app_jwt: bool = False)
         forge: Forge = request.app.state.forge
         traffic: Traffic = request.app.state.traffic
         response, caller = await _answer(request, forge, traffic, handler, app_jwt)
-        traffic.log.append(
+        await traffic.record(
             LoggedRequest(
                 request.method,
                 request.url.path.removeprefix(API_PREFIX),

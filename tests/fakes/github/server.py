@@ -4,10 +4,10 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Literal, TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
@@ -25,6 +25,8 @@ from tests.fakes.github.payloads import Json, Urls, check_run_json
 from tests.fakes.github.state import CheckRun, Comment, CommitStatus, Merge, PullRequest
 from tests.fakes.github.traffic import LoggedRequest, Traffic
 from tests.fakes.github.webhooks import Delivery
+
+T = TypeVar("T")
 
 
 async def _unknown_route(request: Request, exc: Exception) -> Response:
@@ -257,3 +259,14 @@ class FakeGitHub(Forge):
     @property
     def requests(self) -> list[LoggedRequest]:
         return list(self.traffic.log)
+
+    async def until(self, check: Callable[[], T | None], *, timeout: float = 60) -> T:
+        """Re-check after every request the fake answers until `check` returns something."""
+
+        async def wait() -> T:
+            async with self.traffic.answered:
+                while (result := check()) is None:
+                    await self.traffic.answered.wait()
+                return result
+
+        return await asyncio.wait_for(wait(), timeout)

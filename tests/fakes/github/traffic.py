@@ -1,5 +1,6 @@
 """What reaches the REST API: the request log, injected faults, and per-caller rate limits."""
 
+import asyncio
 import math
 import time
 import uuid
@@ -45,10 +46,18 @@ class Bucket:
 @dataclass(slots=True)
 class Traffic:
     log: list[LoggedRequest] = field(default_factory=list)
+    # Set on every answered request, so that a test waits for the fake's state to change
+    # instead of sleeping (`FakeGitHub.until`).
+    answered: asyncio.Condition = field(default_factory=asyncio.Condition)
     failures: list[int] = field(default_factory=list)
     secondary: list[int] = field(default_factory=list)
     primary_reset_in: list[float] = field(default_factory=list)
     buckets: dict[str, Bucket] = field(default_factory=dict)
+
+    async def record(self, request: LoggedRequest) -> None:
+        self.log.append(request)
+        async with self.answered:
+            self.answered.notify_all()
 
     def bucket(self, key: str) -> Bucket:
         # Unauthenticated callers get 60 an hour, as on github.com.

@@ -2,13 +2,15 @@
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.api.deps import RuntimeDep, SessionDep
 from codegenapp.api.errors import CONFLICT, FORGE_FAILED, NOT_FOUND
 from codegenapp.api.params import IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.validations import ValidationRead
-from codegenapp.db.queries import validations
+from codegenapp.db.queries import pull_requests, validations
+from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.states import StepName, ValidationKind, ValidationStatus
 from codegenapp.errors import NotFound
 from codegenapp.flows import actions
@@ -35,14 +37,18 @@ async def list_validations(
         limit=limit,
         offset=offset,
     )
-    items = [ValidationRead.of(row, await validations.list_steps(session, row.id)) for row in rows]
-    return Page(items=items, total=total)
+    return Page(items=[await _read(session, row) for row in rows], total=total)
+
+
+async def _read(session: AsyncSession, row: ValidationRow) -> ValidationRead:
+    steps = await validations.list_steps(session, row.id)
+    pr = row.pull_request_id and await pull_requests.get_pull_request(session, row.pull_request_id)
+    return ValidationRead.of(row, steps, pr or None)
 
 
 @router.get("/{validation_id}", responses=NOT_FOUND)
 async def get_validation(validation_id: IdPath, session: SessionDep) -> ValidationRead:
-    row = await validations.require_validation(session, validation_id)
-    return ValidationRead.of(row, await validations.list_steps(session, validation_id))
+    return await _read(session, await validations.require_validation(session, validation_id))
 
 
 @router.post(
@@ -53,8 +59,7 @@ async def get_validation(validation_id: IdPath, session: SessionDep) -> Validati
 async def retry_validation(validation_id: IdPath, runtime: RuntimeDep) -> ValidationRead:
     retry = await actions.retry_validation(validation_id)
     async with runtime.database.read() as session:
-        row = await validations.require_validation(session, retry.id)
-        return ValidationRead.of(row, await validations.list_steps(session, retry.id))
+        return await _read(session, await validations.require_validation(session, retry.id))
 
 
 @router.post("/{validation_id}/merge", responses={**NOT_FOUND, **CONFLICT, **FORGE_FAILED})
@@ -66,8 +71,7 @@ async def merge_validation(validation_id: IdPath, runtime: RuntimeDep) -> Valida
     is also recorded on the validation). Its ended agent run then completes."""
     await actions.merge_validation(validation_id)
     async with runtime.database.read() as session:
-        row = await validations.require_validation(session, validation_id)
-        return ValidationRead.of(row, await validations.list_steps(session, validation_id))
+        return await _read(session, await validations.require_validation(session, validation_id))
 
 
 @router.get(

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from codegenapp.db.tables import ValidationRow, ValidationStepRow
+from codegenapp.db.tables import PullRequestRow, ValidationRow, ValidationStepRow
 from codegenapp.domain.states import (
     CheckName,
     CheckStatus,
@@ -34,12 +34,29 @@ class StepRead(BaseModel):
         )
 
 
+class PullRequestSummary(BaseModel):
+    """The pull request a validation checked, and who opened it (None: one of our runs)."""
+
+    number: int
+    title: str
+    url: str
+    branch: str
+    author: str | None
+
+    @classmethod
+    def of(cls, row: PullRequestRow) -> "PullRequestSummary":
+        return cls(
+            number=row.number, title=row.title, url=row.url, branch=row.branch, author=row.author
+        )
+
+
 class ValidationRead(BaseModel):
     id: int
     project_id: int
     agent_run_id: int | None
     kind: ValidationKind
     pr_number: int | None  # None for a baseline
+    pull_request: PullRequestSummary | None  # None for a baseline
     head_sha: str
     base_branch: str | None
     base_sha: str | None
@@ -60,13 +77,19 @@ class ValidationRead(BaseModel):
     steps: list[StepRead]
 
     @classmethod
-    def of(cls, row: ValidationRow, steps: list[ValidationStepRow]) -> "ValidationRead":
+    def of(
+        cls,
+        row: ValidationRow,
+        steps: list[ValidationStepRow],
+        pull_request: PullRequestRow | None = None,
+    ) -> "ValidationRead":
         return cls(
             id=row.id,
             project_id=row.project_id,
             agent_run_id=row.agent_run_id,
             kind=ValidationKind(row.kind),
             pr_number=row.pr_number,
+            pull_request=PullRequestSummary.of(pull_request) if pull_request else None,
             head_sha=row.head_sha,
             base_branch=row.base_branch,
             base_sha=row.base_sha,

@@ -57,6 +57,16 @@ async def list_runs(
     return await page(session, query, limit=limit, offset=offset)
 
 
+async def run_of_pull_request(session: AsyncSession, pull_request_id: int) -> int | None:
+    """The agent run that opened the pull request, if one of ours did."""
+    return await session.scalar(
+        select(AgentRunRow.id)
+        .where(AgentRunRow.pull_request_id == pull_request_id)
+        .order_by(AgentRunRow.id)
+        .limit(1)
+    )
+
+
 async def has_active_runs(session: AsyncSession, project_id: int) -> bool:
     query = select(AgentRunRow.id).where(
         AgentRunRow.project_id == project_id,

@@ -1,6 +1,6 @@
 """Projects: the one write path, and reads."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import events
@@ -104,6 +104,22 @@ async def delete_project(session: AsyncSession, project: ProjectRow) -> None:
     await events.record(
         session, EventType.PROJECT_DELETED, project_id=project.id, data={"name": project.name}
     )
+
+
+async def projects_on(
+    session: AsyncSession, *, forge: ForgeKind, repository: str
+) -> list[ProjectRow]:
+    """The projects whose repository is `repository` on `forge`; GitHub's names are
+    case-insensitive, and stored as OWNER/NAME (see `domain/repositories.py`)."""
+    found = await session.scalars(
+        select(ProjectRow)
+        .where(
+            ProjectRow.forge == forge.value,
+            func.lower(ProjectRow.repository) == repository.lower(),
+        )
+        .order_by(ProjectRow.id)
+    )
+    return list(found)
 
 
 async def get_project(session: AsyncSession, project_id: int) -> ProjectRow | None:

@@ -32,17 +32,19 @@ async def record_pull_request(
     branch: str,
     base_branch: str,
     head_sha: str,
+    author: str | None = None,
 ) -> PullRequestRow:
     """Insert or move the head of a pull request that the caller saw open (the agent just
-    pushed it, or the forge said so); `pull_request_opened` / `_updated` events only when
-    something changed, so a repeated call is a no-op. One we had as closed is reopened; a
-    merged one takes no new head (`InvalidTransition`)."""
+    pushed it, or the forge said so; `author`: who opened it, None for our agent run);
+    `pull_request_opened` / `_updated` events only when something changed, so a repeated call
+    is a no-op. One we had as closed is reopened; a merged one takes no new head
+    (`InvalidTransition`)."""
     pr = await session.scalar(
         select(PullRequestRow).where(
             PullRequestRow.project_id == project_id, PullRequestRow.number == number
         )
     )
-    if pr is not None and pr.head_sha == head_sha:
+    if pr is not None and pr.head_sha == head_sha and pr.state != PullRequestState.CLOSED:
         return pr
     opened = pr is None
     if pr is None:
@@ -54,13 +56,15 @@ async def record_pull_request(
             branch=branch,
             base_branch=base_branch,
             head_sha=head_sha,
+            author=author,
             state=PULL_REQUESTS.initial.value,
         )
         session.add(pr)
     else:
         if pr.state == PullRequestState.CLOSED:
             _move(pr, PullRequestState.OPEN, PullRequestMove.REOPEN)
-        _move(pr, PullRequestState.OPEN, PullRequestMove.PUSH)
+        if pr.head_sha != head_sha:
+            _move(pr, PullRequestState.OPEN, PullRequestMove.PUSH)
         pr.head_sha = head_sha
     await session.flush()
     await events.record(
@@ -71,6 +75,49 @@ async def record_pull_request(
         data={"number": number, "url": url, "branch": branch, "head_sha": head_sha},
     )
     return pr
+
+
+async def find_pull_request(
+    session: AsyncSession, *, project_id: int, number: int
+) -> PullRequestRow | None:
+    return await session.scalar(
+        select(PullRequestRow).where(
+            PullRequestRow.project_id == project_id, PullRequestRow.number == number
+        )
+    )
+
+
+async def open_pull_requests_at(
+    session: AsyncSession, *, project_id: int, head_sha: str
+) -> list[PullRequestRow]:
+    """The project's open pull requests whose head is `head_sha` (a re-run asked by sha)."""
+    found = await session.scalars(
+        select(PullRequestRow).where(
+            PullRequestRow.project_id == project_id,
+            PullRequestRow.head_sha == head_sha,
+            PullRequestRow.state == PullRequestState.OPEN.value,
+        )
+    )
+    return list(found)
+
+
+async def close_pull_request(session: AsyncSession, pr: PullRequestRow, *, merged: bool) -> bool:
+    """Record that the forge closed (or merged) it; False if we knew already. Merged here
+    means merged by someone else: our own merges go through `mark_merged`."""
+    if pr.state != PullRequestState.OPEN:
+        return False
+    if merged:
+        _move(pr, PullRequestState.MERGED, PullRequestMove.MERGE)
+        pr.merged = True
+    else:
+        _move(pr, PullRequestState.CLOSED, PullRequestMove.CLOSE)
+    await events.record(
+        session,
+        EventType.PULL_REQUEST_UPDATED,
+        project_id=pr.project_id,
+        data={"number": pr.number, "url": pr.url, "state": pr.state, "head_sha": pr.head_sha},
+    )
+    return True
 
 
 async def get_pull_request(session: AsyncSession, pr_id: int) -> PullRequestRow | None:

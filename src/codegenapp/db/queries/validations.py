@@ -247,6 +247,38 @@ async def unfinished_validation(
     )
 
 
+async def unfinished_validations(
+    session: AsyncSession, pull_request_id: int
+) -> list[ValidationRow]:
+    """Every queued or running validation of the pull request, whatever head it validates."""
+    found = await session.scalars(
+        select(ValidationRow).where(
+            ValidationRow.pull_request_id == pull_request_id,
+            ValidationRow.status.in_(
+                [ValidationStatus.QUEUED.value, ValidationStatus.RUNNING.value]
+            ),
+        )
+    )
+    return list(found)
+
+
+async def validation_of_head(
+    session: AsyncSession, pull_request_id: int, head_sha: str
+) -> ValidationRow | None:
+    """The newest validation of the pull request at `head_sha` that runs or ran to a verdict
+    (a cancelled one does not count: that head is worth validating again)."""
+    return await session.scalar(
+        select(ValidationRow)
+        .where(
+            ValidationRow.pull_request_id == pull_request_id,
+            ValidationRow.head_sha == head_sha,
+            ValidationRow.status != ValidationStatus.CANCELLED.value,
+        )
+        .order_by(ValidationRow.id.desc())
+        .limit(1)
+    )
+
+
 async def next_attempt(session: AsyncSession, pull_request_id: int) -> int:
     latest = await session.scalar(
         select(func.max(ValidationRow.attempt)).where(

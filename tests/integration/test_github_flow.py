@@ -1,0 +1,204 @@
+"""Every pull request on a GitHub project is validated: the fake GitHub sends signed webhooks
+to a real server, which validates the head in a real sandbox, reports a commit status back,
+merges with the sha guard when the author may be merged automatically, and stops validating
+what was closed or superseded. Everything crosses HTTP; nothing of ours is mocked."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import Server, SettingsFactory, serve
+from tests.fakes.github import FakeGitHub
+from tests.support.projects import APP
+from tests.support.waiting import until
+
+from codegenapp.db.queries import validations
+from codegenapp.db.tables import ValidationRow
+from codegenapp.domain.states import ValidationStatus
+
+REPO = "acme/app"
+SECRET = "webhook-secret-for-tests"
+PASSING_CHECK = "print('checks pass')\n"
+FAILING_CHECK = "import sys\nprint('AssertionError: 2 != 3')\nsys.exit(1)\n"
+# A check that waits for a file the test writes never arrives: the validation stays running.
+SLOW_CHECK = "import time\ntime.sleep(120)\n"
+
+
+@pytest.fixture
+async def github(tmp_path: Path) -> AsyncIterator[FakeGitHub]:
+    async with FakeGitHub(tmp_path) as fake:
+        await fake.create_repository(REPO, files={"app.py": APP, "check.py": PASSING_CHECK})
+        yield fake
+
+
+@pytest.fixture
+async def server(make_settings: SettingsFactory, github: FakeGitHub) -> AsyncIterator[Server]:
+    settings = make_settings(
+        github_api_url=github.api_url,
+        github_token=github.personal_token("acme"),
+        github_webhook_secret=SECRET,
+    )
+    async for running in serve(settings):
+        github.subscribe(f"{running.url}/api/v1/webhooks/github", SECRET)
+        yield running
+
+
+async def make_project(server: Server, **validation: object) -> int:
+    body = {
+        "name": "app",
+        "forge": "github",
+        "repository": REPO,
+        "agent": {"recipe": "- reply: hello\n"},
+        "deployment_settings": {
+            "build_command": "python3 -m py_compile app.py",
+            "deploy_command": "python3 app.py",
+            "health_check_url": "/health",
+            "port": 9000,
+        },
+        "validation_settings": {
+            "required_checks": ["build", "test", "health"],
+            "test_command": "python3 check.py",
+            "validate_base_branch": False,
+            **validation,
+        },
+    }
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
+        created = await client.post("/api/v1/projects", json=body)
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+async def validation_of(
+    server: Server, project_id: int, head_sha: str, *statuses: ValidationStatus
+) -> ValidationRow:
+    """The project's validation of `head_sha` once it is in one of `statuses`."""
+
+    async def check() -> ValidationRow | None:
+        async with server.runtime.database.read() as session:
+            rows, _ = await validations.list_validations(session, project_id=project_id)
+        for row in rows:
+            if row.head_sha == head_sha and ValidationStatus(row.status) in statuses:
+                return row
+        return None
+
+    return await until(server.runtime, check, timeout=120)
+
+
+FINAL = tuple(status for status in ValidationStatus if status.is_final)
+
+
+async def reported(github: FakeGitHub, sha: str) -> list[str]:
+    """The commit statuses GitHub got for `sha`, once one of them is a verdict."""
+
+    def verdict() -> list[str] | None:
+        states = [status.state for status in github.statuses(REPO, sha)]
+        return states if states and states[-1] != "pending" else None
+
+    return await github.until(verdict)
+
+
+async def merge_decided(server: Server, validation_id: int) -> ValidationRow:
+    """The passed validation once it is merged, or once it says why it was not."""
+
+    async def check() -> ValidationRow | None:
+        async with server.runtime.database.read() as session:
+            row = await validations.require_validation(session, validation_id)
+        return row if row.merged or row.merge_blocked_reason else None
+
+    return await until(server.runtime, check, timeout=60)
+
+
+async def test_an_outside_authors_pull_request_is_validated_reported_and_not_merged(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server)
+    head = await github.push(REPO, "feature", {"check.py": PASSING_CHECK + "# more\n"}, "More")
+    pr = await github.open_pull_request(REPO, "feature", "main", "More checks", "outsider")
+
+    validation = await validation_of(server, project_id, head, *FINAL)
+    assert validation.status == ValidationStatus.PASSED, validation.reason
+    assert validation.agent_run_id is None
+    decided = await merge_decided(server, validation.id)
+    assert not decided.merged
+    assert "outsider" in (decided.merge_blocked_reason or "")
+    assert not github.merges
+    assert await reported(github, head) == ["pending", "success"]
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
+        shown = (await client.get(f"/api/v1/validations/{validation.id}")).json()
+    assert shown["pull_request"]["author"] == "outsider"
+    assert shown["pr_number"] == pr.number
+
+
+async def test_an_allowed_authors_pull_request_is_merged_exactly_at_the_validated_head(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server, auto_merge_authors=["trusted"], merge_method="squash")
+    head = await github.push(REPO, "feature", {"check.py": PASSING_CHECK + "# ok\n"}, "Ok")
+    pr = await github.open_pull_request(REPO, "feature", "main", "Ok", "trusted")
+
+    validation = await validation_of(server, project_id, head, *FINAL)
+    assert validation.status == ValidationStatus.PASSED, validation.reason
+    row = await merge_decided(server, validation.id)
+    assert row.merged, row.merge_blocked_reason
+    assert [(m.number, m.method) for m in github.merges] == [(pr.number, "squash")]
+    merged = github.pull_request(REPO, pr.number)
+    assert (merged.head_sha, merged.merge_commit_sha) == (head, row.merge_sha)
+
+
+async def test_a_failing_pull_request_gets_a_failure_status_and_is_not_merged(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server, auto_merge_authors=["trusted"])
+    head = await github.push(REPO, "broken", {"check.py": FAILING_CHECK}, "Break it")
+    await github.open_pull_request(REPO, "broken", "main", "Break it", "trusted")
+
+    validation = await validation_of(server, project_id, head, *FINAL)
+    assert validation.status == ValidationStatus.FAILED
+    assert await reported(github, head) == ["pending", "failure"]
+    assert not github.merges
+
+
+async def test_a_new_head_supersedes_the_validation_of_the_old_one(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server)
+    old = await github.push(REPO, "feature", {"check.py": SLOW_CHECK}, "Slow")
+    await github.open_pull_request(REPO, "feature", "main", "Slow", "outsider")
+    await validation_of(server, project_id, old, ValidationStatus.RUNNING)
+
+    new = await github.push(REPO, "feature", {"check.py": PASSING_CHECK}, "Fast again")
+    superseded = await validation_of(server, project_id, old, ValidationStatus.CANCELLED)
+    assert superseded.reason == f"superseded by {new[:12]}"
+    fresh = await validation_of(server, project_id, new, *FINAL)
+    assert fresh.status == ValidationStatus.PASSED, fresh.reason
+
+
+async def test_closing_a_pull_request_cancels_its_validation(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server)
+    head = await github.push(REPO, "feature", {"check.py": SLOW_CHECK}, "Slow")
+    pr = await github.open_pull_request(REPO, "feature", "main", "Slow", "outsider")
+    await validation_of(server, project_id, head, ValidationStatus.RUNNING)
+
+    github.close_pull_request(REPO, pr.number)
+    cancelled = await validation_of(server, project_id, head, ValidationStatus.CANCELLED)
+    assert cancelled.reason == "the pull request was closed"
+
+
+async def test_a_redelivered_pull_request_is_not_validated_twice(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server)
+    head = await github.push(REPO, "feature", {"check.py": PASSING_CHECK + "# x\n"}, "X")
+    await github.open_pull_request(REPO, "feature", "main", "X", "outsider")
+    await validation_of(server, project_id, head, *FINAL)
+    await github.deliveries_sent()
+    opened = next(d for d in github.deliveries if d.event == "pull_request")
+    github.redeliver(opened.guid)
+    await github.deliveries_sent()
+
+    async with server.runtime.database.read() as session:
+        rows, total = await validations.list_validations(session, project_id=project_id)
+    assert total == 1, [(row.id, row.head_sha, row.status) for row in rows]
