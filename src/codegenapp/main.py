@@ -2,6 +2,7 @@
 and the FastAPI app that serves them."""
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -57,6 +58,7 @@ from codegenapp.files import (
 )
 from codegenapp.flows import reconcile
 from codegenapp.flows.actions import RUN_QUEUE
+from codegenapp.flows.forge_sweep import sweep_forever
 from codegenapp.flows.runtime import Runtime, bind
 from codegenapp.flows.validation import BASELINE_QUEUE
 from codegenapp.flows.validation import QUEUE as VALIDATION_QUEUE
@@ -241,14 +243,20 @@ async def running(settings: Settings, *, workers: bool = True) -> AsyncIterator[
         # recovering (and running) the workers' workflows here.
         settings = settings.model_copy(update={"executor_id": f"api-{secrets.token_hex(6)}"})
     runtime = await open_runtime(settings)
+    sweep: asyncio.Task[None] | None = None  # lists open pull requests: lost webhooks
     try:
         if workers:
             await runtime.drivers.reap_sandboxes(mine=False)  # before any attempt starts
         await launch_workflows(settings, listen=workers)
         if workers:
             await reconcile.start_orphans()
+            sweep = asyncio.create_task(sweep_forever(settings.github_reconcile_interval_sec))
         yield runtime
     finally:
+        if sweep is not None:
+            sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
         await close_runtime(runtime, workers=workers)
 
 

@@ -32,9 +32,6 @@ from codegenapp.flows.forge_events import Plan
 from codegenapp.flows.runtime import current
 
 log = logging.getLogger(__name__)
-# A delivery stored this long ago and still unprocessed lost its launch (the process died
-# between answering and launching): the start-up repair launches it.
-LAUNCH_GRACE = timedelta(seconds=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +88,12 @@ async def launch(delivery_id: str) -> None:
         await DBOS.start_workflow_async(webhook_flow, delivery_id)
 
 
-async def launch_unprocessed() -> int:
-    """Start-up repair: launch every delivery that was stored but never launched. Returns how
-    many it started."""
+async def launch_unprocessed(*, older_than: timedelta = timedelta(0)) -> int:
+    """Launch every delivery stored more than `older_than` ago and never launched (at
+    start-up: all of them; later, by the sweep: those a dead process left). Returns how many
+    it started."""
     async with current().database.read() as session:
-        waiting = await webhook_deliveries.unprocessed_deliveries(session, older_than=LAUNCH_GRACE)
+        waiting = await webhook_deliveries.unprocessed_deliveries(session, older_than=older_than)
         ids = [row.id for row in waiting]
     started = 0
     for delivery_id in ids:

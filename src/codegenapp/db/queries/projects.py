@@ -122,6 +122,13 @@ async def projects_on(
     return list(found)
 
 
+async def projects_of_forge(session: AsyncSession, forge: ForgeKind) -> list[ProjectRow]:
+    found = await session.scalars(
+        select(ProjectRow).where(ProjectRow.forge == forge.value).order_by(ProjectRow.id)
+    )
+    return list(found)
+
+
 async def get_project(session: AsyncSession, project_id: int) -> ProjectRow | None:
     return await session.get(ProjectRow, project_id)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from codegenapp.domain.events import JsonObject
+from codegenapp.domain.reports import CommitReport
 from codegenapp.drivers.forge.events import ForgeEvent
 
 
@@ -40,6 +41,8 @@ class ChangeRequest:
     head_sha: str
     state: ChangeState
     merge_sha: str | None = None
+    author: str | None = None  # who opened it; None: this server (local pull requests)
+    draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,18 @@ class Forge(Protocol):
         self, repository: str, sha: str, *, context: str, state: CommitState, description: str
     ) -> None:
         """Set the status named `context` on commit `sha` (the latest one per context wins)."""
+        ...
+
+    async def report(self, repository: str, sha: str, report: CommitReport) -> None:
+        """Show `report` on commit `sha`: check runs where the credentials may write them,
+        else one commit status per check (context: the check's name). Idempotent and
+        stateless: what was written before is found again on the forge (check runs by
+        `report.external_id` and name) and changed only where it differs."""
+        ...
+
+    async def upsert_comment(self, repository: str, number: int, *, marker: str, body: str) -> None:
+        """Make the pull request's one comment containing `marker` read `body` (which must
+        contain `marker`): the first such comment is edited, or a new one is added."""
         ...
 
     async def merge(

@@ -23,6 +23,10 @@ class Ref(_Payload):
     sha: str
 
 
+class User(_Payload):
+    login: str
+
+
 class Pull(_Payload):
     number: int
     html_url: str
@@ -30,6 +34,8 @@ class Pull(_Payload):
     state: str
     head: Ref
     base: Ref
+    user: User | None = None  # GitHub gives it; None only for a deleted account ("ghost")
+    draft: bool = False
     merged_at: datetime | None = None
     merge_commit_sha: str | None = None
 
@@ -48,6 +54,8 @@ class Pull(_Payload):
             state=ChangeState.MERGED if self.merged else ChangeState(self.state),
             # GitHub fills it for open pull requests too (a test merge): only a merge's counts.
             merge_sha=self.merge_commit_sha if self.merged else None,
+            author=self.user.login if self.user else "ghost",
+            draft=self.draft,
         )
 
 
