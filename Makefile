@@ -41,6 +41,7 @@ bench: setup
 	$(PY) bench/snapshot.py
 	$(PY) bench/cache.py
 	$(PY) bench/webhooks.py
+	$(PY) bench/github_delivery.py
 
 clean:
 	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \
