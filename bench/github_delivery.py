@@ -41,16 +41,19 @@ def line(name: str, seconds: list[float]) -> str:
     )
 
 
-async def first_step_started(api: httpx.AsyncClient, head: str) -> float:
-    """The server's time the validation of `head` started its first step (epoch seconds),
-    read once that validation has ended, so that the next round meets an idle server."""
+async def milestones(api: httpx.AsyncClient, head: str) -> tuple[float, float, float]:
+    """The server's times (epoch seconds) the validation of `head` was created, started, and
+    started its first step; read once it has ended, so that the next round meets an idle
+    server."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         page = (await api.get("/api/v1/validations", params={"limit": 200})).json()
         for validation in page["items"]:
-            started = validation["steps"][0]["started_at"] if validation["steps"] else None
-            if validation["head_sha"] == head and started and validation["finished_at"]:
-                return datetime.fromisoformat(started).timestamp()
+            first = validation["steps"][0]["started_at"] if validation["steps"] else None
+            if validation["head_sha"] == head and first and validation["finished_at"]:
+                times = (validation["created_at"], validation["started_at"], first)
+                created, started, stepped = (datetime.fromisoformat(t).timestamp() for t in times)
+                return created, started, stepped
         await asyncio.sleep(0.05)
     raise AssertionError(f"no validation of {head} ended within 60 s")
 
@@ -70,7 +73,7 @@ async def measure(github: FakeGitHub, url: str, rounds: int) -> None:
         assert created.status_code == 201, created.text
         github.subscribe(f"{url}/api/v1/webhooks/github", SECRET)
         await github.deliveries_sent()
-        delays, acks = [], []
+        delays, acks, created_in, started_in, stepped_in = [], [], [], [], []
         for round_ in range(rounds + 2):  # the first two warm up
             head = await github.push(
                 REPO, f"b{round_}", {"n.txt": f"{round_}\n"}, f"Round {round_}"
@@ -88,13 +91,20 @@ async def measure(github: FakeGitHub, url: str, rounds: int) -> None:
                 )
                 acked = time.time()
             assert answer.status_code == 202, answer.text
-            started = await first_step_started(api, head)
+            created, started, stepped = await milestones(api, head)
             if round_ >= 2:
                 acks.append(acked - sent)
-                delays.append(started - sent)
+                delays.append(stepped - sent)
+                created_in.append(created - sent)
+                started_in.append(started - created)
+                stepped_in.append(stepped - started)
     print(f"\n{rounds} pull requests opened on the fake GitHub, each delivery sent by the bench:")
     print(line("webhook acknowledged", acks))
     print(line("delivery → first step started", delays))
+    print("  of which:")
+    print(line("  delivery → validation queued", created_in))
+    print(line("  queued → taken by a worker", started_in))
+    print(line("  taken → first step started", stepped_in))
     p50 = statistics.median(delays)
     verdict = "MET" if p50 < 0.1 else "MISSED"
     print(f"  delivery → first step p50 {p50 * 1000:.1f} ms (target < 100 ms): {verdict}")
