@@ -74,3 +74,12 @@ def test_commands_cannot_hide_nul_bytes() -> None:
         "deployment_settings.build_command",
         "Value error, must not contain NUL characters",
     )
+
+
+def test_the_check_run_name_defaults_to_codegenapp_and_refuses_what_github_would_garble() -> None:
+    assert ProjectSettings().notification_settings.check_run_name == "codegenapp"
+    named = ProjectSettings.model_validate({"notification_settings": {"check_run_name": "ci/app"}})
+    assert named.notification_settings.check_run_name == "ci/app"
+    for bad in ("", " leading", "x" * 101, "new\nline"):
+        with pytest.raises(ValidationError, match="check_run_name"):
+            ProjectSettings.model_validate({"notification_settings": {"check_run_name": bad}})

@@ -597,12 +597,19 @@ export interface components {
         /** NotificationSettings */
         NotificationSettings: {
             /**
+             * Check Run Name
+             * @description The name of the aggregate check run (and commit status context); required checks get '<name> / <check>'.
+             * @default codegenapp
+             */
+            check_run_name: string;
+            /**
              * Email Notifications
              * @default true
              */
             email_notifications: boolean;
             /**
              * Github Status Updates
+             * @description Report validations on the forge: check runs (or commit statuses) and the pull request's report comment. False: nothing is written there.
              * @default true
              */
             github_status_updates: boolean;

@@ -239,6 +239,8 @@ export function bodyOf(draft: Draft, kept?: Project): Built {
       slack_webhook: draft.slack_webhook,
       email_notifications: draft.email_notifications,
       github_status_updates: draft.github_status_updates,
+      // Not on the form yet: an edit keeps the project's name, a new project gets the default.
+      check_run_name: kept?.notification_settings.check_run_name ?? "codegenapp",
     },
   };
   return { body, problems };

@@ -69,7 +69,12 @@ export function project(overrides: Partial<Project> = {}): Project {
       auto_merge_authors: [],
       validate_drafts: false,
     },
-    notification_settings: { slack_webhook: "", email_notifications: true, github_status_updates: true },
+    notification_settings: {
+      slack_webhook: "",
+      email_notifications: true,
+      github_status_updates: true,
+      check_run_name: "codegenapp",
+    },
     created_at: TS,
     updated_at: TS,
     ...overrides,

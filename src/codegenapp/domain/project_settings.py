@@ -234,7 +234,22 @@ class ValidationSettings(_Settings):
 class NotificationSettings(_Settings):
     slack_webhook: Annotated[str, Field(max_length=2048), STORABLE] = ""
     email_notifications: bool = True
-    github_status_updates: bool = True
+    github_status_updates: bool = Field(
+        default=True,
+        description="Report validations on the forge: check runs (or commit statuses) and the "
+        "pull request's report comment. False: nothing is written there.",
+    )
+    check_run_name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$",
+            description="The name of the aggregate check run (and commit status context); "
+            "required checks get '<name> / <check>'.",
+        ),
+        STORABLE,
+    ] = "codegenapp"
 
     @field_validator("slack_webhook")
     @classmethod

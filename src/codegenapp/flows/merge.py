@@ -10,7 +10,7 @@ from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.merge_policy import decide_merge
 from codegenapp.domain.states import CheckName, CheckStatus
 from codegenapp.errors import MergeRefused
-from codegenapp.flows.reporting import best_effort
+from codegenapp.flows import forge_reports
 from codegenapp.flows.runtime import current
 
 
@@ -72,11 +72,16 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
             merge_sha = result.merge_sha
         except MergeRefused as refused:
             reason = f"merge refused: {refused}"
+    # The pull request's one report comment: a failed attempt's story becomes this outcome.
     comment = _comment(validation, merge_sha, reason, requested=requested)
     await asyncio.gather(
         _record(validation_id, pr.id, validation.agent_run_id, merge_sha, reason),
-        best_effort(
-            "comment on the pull request", forge.comment(project.repository, pr.number, comment)
+        forge_reports.write_comment(
+            forge,
+            project.repository,
+            pr.number,
+            comment,
+            settings=projects.settings_of(project),
         ),
     )
     return MergeOutcome(merge_sha is not None, merge_sha, reason)
@@ -85,11 +90,14 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
 def _comment(
     validation: ValidationRow, merge_sha: str | None, reason: str, *, requested: bool
 ) -> str:
+    link = forge_reports.dashboard_link(validation.project_id, validation.agent_run_id)
+    seen = f"\n\n[Open it in CodegenApp]({link})" if link else ""
     if merge_sha is None:
-        return f"Validation attempt {validation.attempt} passed, but not merged: {reason}."
+        return f"Validation attempt {validation.attempt} passed, but not merged: {reason}.{seen}"
     how = " on a person's request" if requested else ""
     return (
-        f"Merged at {validation.head_sha[:12]}{how} after validation attempt {validation.attempt}."
+        f"Merged at {validation.head_sha[:12]}{how} after validation attempt "
+        f"{validation.attempt}.{seen}"
     )
 
 

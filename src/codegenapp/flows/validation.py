@@ -5,7 +5,8 @@ verdict and the merge.
       → attempt (snapshot → clone → deploy → health → web_eval → cleanup; once more in a fresh
                  sandbox if the sandbox itself failed)
       → triage (whose fault: the code's, the settings' if the base fails the same way, ours)
-      → conclude (status, checks, error context, commit status on the forge)
+      → conclude (status, checks, error context; on the forge: check runs or statuses, and
+                  the pull request's report comment after a failure)
       → merge if passed and allowed (merge.py); the base moved, so its baseline is started
 
 A baseline (the base branch at one sha) runs the same flow without a pull request: no triage,
@@ -18,7 +19,7 @@ a crash the attempt starts again from a fresh sandbox (docs/adr/0003).
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
@@ -29,11 +30,9 @@ from codegenapp.domain.error_context import ErrorContext, render_fix_prompt
 from codegenapp.domain.lifecycles import ValidationMove
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
-from codegenapp.drivers.forge import CommitState, Forge
 from codegenapp.drivers.sandbox import SandboxHandle
-from codegenapp.flows import ended_runs, merge
+from codegenapp.flows import ended_runs, forge_reports, merge
 from codegenapp.flows.project_secrets import opened_secrets
-from codegenapp.flows.reporting import best_effort
 from codegenapp.flows.runtime import current
 from codegenapp.steps import StepContext
 from codegenapp.steps.pipeline import Attempt, AttemptReport
@@ -44,7 +43,6 @@ BASELINE_QUEUE = "baselines"  # apart: a pull request's validation waits on its 
 # How often a waiting agent run looks for its validation's verdict (DBOS polls for a child's
 # result; its default of 1 s would add up to a second to every validation).
 RESULT_POLL_SEC = 0.02
-STATUS_CONTEXT = "codegenapp/validation"
 
 
 def workflow_id(validation_id: int) -> str:
@@ -189,6 +187,7 @@ async def close_on_error(validation_id: int, reason: str) -> None:
             reason=reason,
             fault=Fault.INFRASTRUCTURE,
         )
+    await forge_reports.report_validation(validation_id)
 
 
 def _masker(plain: Mapping[str, str], secrets: Mapping[str, str]) -> Masker:
@@ -212,21 +211,30 @@ async def run_attempt(validation_id: int) -> AttemptReport:
     if leftover:
         stale = SandboxHandle.from_stored(leftover)
         await runtime.drivers.sandbox(stale.driver).destroy(stale)
-    forge = runtime.drivers.forge(projects.forge_of(project))
-    pending = _commit_status(
-        forge, project, validation, CommitState.PENDING, f"attempt {validation.attempt} running"
-    )
-    report, _ = await asyncio.gather(_attempt(validation, project, secrets), pending)
-    if report.status is ValidationStatus.ERROR:
-        why = f"the sandbox failed ({report.reason}); trying once more in a fresh one"
-        async with runtime.database.transaction() as session:
-            await validations.restart_steps(session, validation_id, why)
-        report = await _attempt(validation, project, secrets)
+    progress = forge_reports.Progress(lambda: forge_reports.report_validation(validation_id))
+    progress.poke()  # the check run appears as the attempt starts
+    try:
+        report = await _attempt(validation, project, secrets, progress.poke)
+        if report.status is ValidationStatus.ERROR:
+            why = f"the sandbox failed ({report.reason}); trying once more in a fresh one"
+            async with runtime.database.transaction() as session:
+                await validations.restart_steps(session, validation_id, why)
+            progress.poke()
+            report = await _attempt(validation, project, secrets, progress.poke)
+    except asyncio.CancelledError:
+        # Superseded, closed or cancelled by a person: the validation was closed in the
+        # database before its workflow was cancelled, so the last report shows that.
+        progress.finish_detached()
+        raise
+    await progress.settle()
     return report
 
 
 async def _attempt(
-    validation: ValidationRow, project: ProjectRow, secrets: Mapping[str, str]
+    validation: ValidationRow,
+    project: ProjectRow,
+    secrets: Mapping[str, str],
+    on_step: Callable[[], None],
 ) -> AttemptReport:
     runtime = current()
     settings = projects.settings_of(project)
@@ -243,7 +251,7 @@ async def _attempt(
         masker=_masker(settings.deployment_settings.environment_variables, secrets),
         deadline=time.monotonic() + settings.validation_settings.timeout_minutes * 60,
     )
-    return await Attempt(ctx, database=runtime.database, bus=runtime.bus).run()
+    return await Attempt(ctx, database=runtime.database, bus=runtime.bus, on_step=on_step).run()
 
 
 async def triage(attempt: AttemptReport, baseline_id: int | None) -> Fault | None:
@@ -265,27 +273,6 @@ async def triage(attempt: AttemptReport, baseline_id: int | None) -> Fault | Non
         and base.signature == attempt.signature
     )
     return Fault.SETUP if same else Fault.CODE
-
-
-async def _commit_status(
-    forge: Forge,
-    project: ProjectRow,
-    validation: ValidationRow,
-    state: CommitState,
-    description: str,
-) -> None:
-    enabled = projects.settings_of(project).notification_settings.github_status_updates
-    if enabled and validation.kind == ValidationKind.PULL_REQUEST:
-        await best_effort(
-            "set the commit status",
-            forge.set_commit_status(
-                project.repository,
-                validation.head_sha,
-                context=STATUS_CONTEXT,
-                state=state,
-                description=description[:140],
-            ),
-        )
 
 
 @DBOS.step(name="validation.conclude")
@@ -320,10 +307,6 @@ async def conclude(
             "Fix the project's settings; the pull request was not sent back to the agent"
         )
     context = _error_context(validation, attempt)
-    state = {
-        ValidationStatus.PASSED: CommitState.SUCCESS,
-        ValidationStatus.FAILED: CommitState.FAILURE,
-    }.get(status, CommitState.ERROR)
     settings = projects.settings_of(project)
     async with runtime.database.transaction() as session:
         await validations.finish_validation(
@@ -342,8 +325,9 @@ async def conclude(
             else None,
             error_signature=attempt.signature,
         )
-    await _commit_status(
-        runtime.drivers.forge(projects.forge_of(project)), project, validation, state, reason
+    await asyncio.gather(
+        forge_reports.report_validation(validation_id, log_tail=attempt.log_tail),
+        forge_reports.comment_on_failure(validation_id, log_tail=attempt.log_tail),
     )
     return await read_report(validation_id)
 

@@ -75,8 +75,17 @@ class AttemptReport:
 class Attempt:
     """Runs the pipeline for one validation and records every step as it goes."""
 
-    def __init__(self, ctx: StepContext, *, database: Database, bus: Bus) -> None:
+    def __init__(
+        self,
+        ctx: StepContext,
+        *,
+        database: Database,
+        bus: Bus,
+        on_step: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_step` is told (after the commit) each time a step ended; it must not block."""
         self.ctx, self.database = ctx, database
+        self._on_step = on_step
         self.logs = {
             name: StepLog(
                 database=database,
@@ -147,6 +156,8 @@ class Attempt:
             if start is not None:
                 self._started.add(start)
                 await validations.start_step(session, validation_id, start)
+        if finished is not None and self._on_step is not None:
+            self._on_step()
 
     async def _execute(self, name: StepName) -> StepResult:
         step_log = self.logs[name]

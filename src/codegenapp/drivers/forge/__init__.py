@@ -99,7 +99,7 @@ class Forge(Protocol):
 
     async def report(self, repository: str, sha: str, report: CommitReport) -> None:
         """Show `report` on commit `sha`: check runs where the credentials may write them,
-        else one commit status per check (context: the check's name). Idempotent and
+        else the aggregate as a commit status (context: its name). Idempotent and
         stateless: what was written before is found again on the forge (check runs by
         `report.external_id` and name) and changed only where it differs."""
         ...

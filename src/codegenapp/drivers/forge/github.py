@@ -16,6 +16,7 @@ from githubkit.exception import RequestFailed
 from githubkit_schemas.v2022_11_28.rest import RestNamespace
 
 from codegenapp.domain.masking import Masker
+from codegenapp.domain.reports import CommitReport
 from codegenapp.drivers.forge import ChangeRequest, CommitState, MergeResult
 from codegenapp.drivers.forge.github_auth import GitHubCredentials, Tokens, credentials_from
 from codegenapp.drivers.forge.github_payloads import (
@@ -25,6 +26,11 @@ from codegenapp.drivers.forge.github_payloads import (
     Repository,
     read,
     read_pulls,
+)
+from codegenapp.drivers.forge.github_reports import (
+    upsert_comment,
+    write_check_runs,
+    write_statuses,
 )
 from codegenapp.drivers.forge.github_rest import (
     API_VERSION,
@@ -322,6 +328,32 @@ class GitHubForge:
 
         doing = f"set status {context!r} on {sha} in {repository}"
         await self._call(repository, doing, set_status)
+
+    async def report(self, repository: str, sha: str, report: CommitReport) -> None:
+        """Check runs with an App (a token may not write them: GitHub answers 403), commit
+        statuses with a token, or with an App whose installation lacks the checks permission."""
+        owner, name = _parts(repository)
+
+        async def write(session: _Session) -> None:
+            if self._credentials.is_app:
+                try:
+                    await write_check_runs(session.client, owner, name, sha, report)
+                    return
+                except RequestFailed as error:
+                    if status_of(error) != 403:
+                        raise
+            await write_statuses(session.client, owner, name, sha, report)
+
+        await self._call(repository, f"report on {sha} in {repository}", write)
+
+    async def upsert_comment(self, repository: str, number: int, *, marker: str, body: str) -> None:
+        owner, name = _parts(repository)
+
+        async def upsert(session: _Session) -> None:
+            await upsert_comment(session.client, owner, name, number, marker=marker, body=body)
+
+        doing = f"write the report comment on pull request #{number} of {repository}"
+        await self._call(repository, doing, upsert)
 
     async def merge(
         self,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codegenapp.domain.reports import CommitReport, ReportState
 from codegenapp.drivers import git
 from codegenapp.drivers.forge import ChangeRequest, ChangeState, CommitState, MergeResult
 from codegenapp.drivers.forge.local_pulls import (
@@ -22,6 +23,13 @@ from codegenapp.drivers.forge.local_pulls import (
 from codegenapp.drivers.forge.mirror import Mirror
 from codegenapp.errors import ForgeError, MergeRefused, RepositoryInvalid
 
+_COMMIT_STATES = {
+    ReportState.QUEUED: CommitState.PENDING,
+    ReportState.IN_PROGRESS: CommitState.PENDING,
+    ReportState.SUCCESS: CommitState.SUCCESS,
+    ReportState.FAILURE: CommitState.FAILURE,
+    ReportState.CANCELLED: CommitState.ERROR,  # no "cancelled" status: it must not pass
+}
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
@@ -252,6 +260,37 @@ class LocalGitForge:
                 contexts = {**record.statuses.get(sha, {}), context: status}
                 statuses = {**record.statuses, sha: contexts}
                 await repo.pulls.save(dataclasses.replace(record, statuses=statuses))
+
+    async def report(self, repository: str, sha: str, report: CommitReport) -> None:
+        """The aggregate as a commit status (this forge has no check runs); a state already
+        the latest for its context is not written again. Raise `ForgeError` as
+        `set_commit_status` does."""
+        repo = await self._open(repository)
+        await _require_commit(repo, sha)
+        async with repo.pulls.locked():
+            records = await _pulls_containing(repo, sha)
+            if not records:
+                raise ForgeError(f"commit {sha} belongs to no pull request in {repository}")
+            for record in records:
+                check, contexts = report.aggregate, record.statuses.get(sha, {})
+                state = _COMMIT_STATES[check.state]
+                if (known := contexts.get(check.name)) is not None and known.state is state:
+                    continue
+                status = StoredStatus(state, check.title, now())
+                statuses = {**record.statuses, sha: {**contexts, check.name: status}}
+                await repo.pulls.save(dataclasses.replace(record, statuses=statuses))
+
+    async def upsert_comment(self, repository: str, number: int, *, marker: str, body: str) -> None:
+        repo = await self._open(repository)
+        async with repo.pulls.locked():
+            record = await repo.pulls.require(number)
+            comments = list(record.comments)
+            index = next((i for i, c in enumerate(comments) if marker in c.body), None)
+            if index is None:
+                comments.append(StoredComment(body=body, created_at=now()))
+            else:
+                comments[index] = dataclasses.replace(comments[index], body=body, updated_at=now())
+            await repo.pulls.save(dataclasses.replace(record, comments=tuple(comments)))
 
     async def merge(
         self,

@@ -26,6 +26,7 @@ def now() -> str:
 class StoredComment:
     body: str
     created_at: str
+    updated_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
