@@ -3,6 +3,7 @@ drivers promise. Tests reach inside only through the seam (exec, put_tree, endpo
 pipeline does, so the same test holds for a sandbox on another machine."""
 
 import asyncio
+import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -583,3 +584,20 @@ async def test_the_process_driver_says_not_isolated_before_every_command_and_ser
         assert driver.isolated is False
     finally:
         await driver.destroy(handle)
+
+
+async def test_a_sandbox_being_made_at_shutdown_is_reaped_whole_and_none_is_made_after(
+    tmp_path: Path,
+) -> None:
+    kind = await sandbox_kind("bubblewrap", tmp_path)
+    driver = kind.make(tmp_path / "state")
+    making = asyncio.create_task(driver.create(SandboxSpec(name="late", cache_key="p-1")))
+    await asyncio.sleep(0)  # one turn of the loop: it has started making the sandbox
+    await driver.reap(mine=True)  # the shutdown's reap waits for it, then undoes it
+    with contextlib.suppress(SandboxUnavailable):  # undone, or refused: either is right
+        await making
+    mounts = Path("/proc/self/mounts").read_text()
+    assert str(kind.work_root) not in mounts, "a mount outlived the shutdown's reap"
+    assert not any((tmp_path / "state").rglob("*.json")), "a sandbox's record outlived it"
+    with pytest.raises(SandboxUnavailable, match="shutting down"):
+        await driver.create(spec())

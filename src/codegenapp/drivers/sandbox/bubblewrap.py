@@ -20,6 +20,7 @@ space, processes of the user), and the disk is not limited; `limitations()` says
 """
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -68,6 +69,7 @@ EGRESS_INSIDE = f"{RUN_INSIDE}/egress"
 EGRESS_PORT_INSIDE = 3128
 RELAY_SOURCE = Path(__file__).with_name("relay.py")
 CACHE_VIEW = ".cache"  # in the work area: the overlay showing the project's cache
+MAKING_WAIT_S = 60.0  # at shutdown, how long the reap waits for sandboxes being made
 PRLIMIT_INSIDE = "/usr/bin/prlimit"
 PYTHON_INSIDE = "/usr/bin/python3"
 UID_INSIDE = "65534"
@@ -216,6 +218,11 @@ class BubblewrapSandbox:
         self._relays: dict[tuple[str, int], asyncio.Server] = {}
         # The pipe ends that keep each sandbox's watchdog waiting (cgroups.watchdog_argv).
         self._watchdogs: dict[str, int] = {}
+        # Shutdown: `reap(mine=True)` waits for sandboxes being made, and none is made after
+        # (one still being made would mount its disk or cache after the reap looked).
+        self._closing = False
+        self._making = 0
+        self._made = asyncio.Condition()
 
     def limitations(self) -> list[str]:
         """What this instance cannot enforce here, in words (empty: everything)."""
@@ -236,6 +243,21 @@ class BubblewrapSandbox:
 
     async def create(self, spec: SandboxSpec) -> SandboxHandle:
         self._launcher()
+        if self._closing:
+            raise SandboxUnavailable("the server is shutting down: no new sandbox")
+        self._making += 1
+        try:
+            handle = await self._make(spec)
+            if self._closing:  # the reap waited for this one: undo it, as the reap would have
+                await self.destroy(handle)
+                raise SandboxUnavailable("the server is shutting down: no new sandbox")
+            return handle
+        finally:
+            self._making -= 1
+            async with self._made:
+                self._made.notify_all()
+
+    async def _make(self, spec: SandboxSpec) -> SandboxHandle:
         handle, state = self._supervisor.plan(spec)
         self._supervisor.save(handle, state)  # first: destroy finds what a crash left
         try:
@@ -351,6 +373,13 @@ class BubblewrapSandbox:
         return f"http://127.0.0.1:{host_port}"
 
     async def reap(self, *, mine: bool = False) -> list[str]:
+        if mine:  # shutting down: let sandboxes being made finish first, then make no more
+            self._closing = True
+            async with self._made:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._made.wait_for(lambda: self._making == 0), MAKING_WAIT_S
+                    )
         removed = []
         for handle in self._supervisor.abandoned(mine=mine):
             await self.destroy(handle)
