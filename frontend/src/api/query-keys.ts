@@ -19,6 +19,11 @@ export const queryKeys = {
     all: ["validations"] as const,
     lists: () => ["validations", "list"] as const,
     ofRun: (agentRunId: number) => ["validations", "list", "run", agentRunId] as const,
+    /** Every list of a project's validations (the prefix of its pages): what its events make stale. */
+    ofProject: (projectId: number) => ["validations", "list", "project", projectId] as const,
+    /** One page of a project's pull-request validations, newest first, from `offset`. */
+    pullRequestPage: (projectId: number, offset: number) =>
+      ["validations", "list", "project", projectId, "pull_request", offset] as const,
     detail: (id: number) => ["validations", "detail", id] as const,
     logs: () => ["validations", "log"] as const,
     log: (id: number, step: string) => ["validations", "log", id, step] as const,

@@ -121,6 +121,45 @@ describe("applyEvent", () => {
     );
   });
 
+  it("reads a project's pull-request validations again when one is queued or finished, or a pull request changes", async () => {
+    const theirs = { validation_id: 12, agent_run_id: null, kind: "pull_request", pr_number: 12, attempt: 1 };
+    const pullRequest = { number: 12, url: "https://github.com/octo-org/shop/pull/12", head_sha: "9f8e7d6c5b4a" };
+    const news = [
+      event("validation_queued", { ...theirs, status: "queued", head_sha: "9f8e7d6c5b4a" }),
+      event("validation_completed", { ...theirs, status: "passed", checks: { health: "passed" } }),
+      event("pull_request_opened", { ...pullRequest, branch: "alice/lodash" }),
+      event("pull_request_updated", { ...pullRequest, state: "closed" }),
+      event("pull_request_merged", { number: 12, head_sha: "9f8e7d6c5b4a", merge_sha: "789513a869432ead" }),
+    ];
+    for (const happened of news) {
+      const client = makeTestClient();
+      const pages = [
+        queryKeys.validations.pullRequestPage(1, 0),
+        queryKeys.validations.pullRequestPage(1, 20),
+        queryKeys.validations.pullRequestPage(2, 0),
+      ];
+      for (const key of pages) {
+        await client.prefetchQuery({ queryKey: key, queryFn: () => ({ items: [validation({ id: 12 })], total: 21 }) });
+      }
+      applyEvent(client, happened);
+      const stale = pages.filter((key) => client.getQueryState(key)?.isInvalidated);
+      // A merge reads every list of validations again (see pull_request_merged); the rest only
+      // the project's own.
+      const expected = happened.type === "pull_request_merged" ? pages : pages.slice(0, 2);
+      expect({ type: happened.type, stale }).toEqual({ type: happened.type, stale: expected });
+    }
+  });
+
+  it("leaves a project's pull-request validations alone when its base branch is validated", async () => {
+    const client = makeTestClient();
+    const key = queryKeys.validations.pullRequestPage(1, 0);
+    await client.prefetchQuery({ queryKey: key, queryFn: () => ({ items: [], total: 0 }) });
+    const baseline = { validation_id: 2, agent_run_id: null, kind: "baseline", pr_number: null, attempt: 1 };
+    applyEvent(client, event("validation_queued", { ...baseline, status: "queued", head_sha: "abc1234" }));
+    applyEvent(client, event("validation_completed", { ...baseline, status: "passed", checks: {} }));
+    expect(client.getQueryState(key)?.isInvalidated).toBe(false);
+  });
+
   it("reads a project's secrets again when one is set or deleted, and nothing else", async () => {
     for (const news of [
       event("project_secret_set", { name: "API_TOKEN", created: true }),

@@ -70,6 +70,7 @@ const handlers: Record<EventType, Handler> = {
       void client.invalidateQueries({ queryKey: queryKeys.validations.ofRun(runId) });
       void client.invalidateQueries({ queryKey: queryKeys.agentRuns.detail(runId) });
     }
+    invalidateProjectValidations(client, event);
     invalidateStats(client, event);
   },
   validation_started: (client, event) => {
@@ -107,6 +108,7 @@ const handlers: Record<EventType, Handler> = {
     }));
     // The error context, finishing times and closed steps come with the validation.
     invalidateValidation(client, event);
+    invalidateProjectValidations(client, event);
     invalidateStats(client, event);
   },
   merge_blocked: (client, event) => {
@@ -209,10 +211,12 @@ function invalidateRunLists(client: QueryClient, event: Event): void {
 }
 
 function invalidatePullRequests(client: QueryClient, event: Event): void {
-  // These events name the pull request, not the run: refresh the project's runs.
+  // These events name the pull request, not the run or the validation: refresh the project's
+  // runs and the validations of its pull requests.
   if (event.project_id === null) return;
   const projectId = event.project_id;
   void client.invalidateQueries({ queryKey: queryKeys.agentRuns.list(projectId) });
+  void client.invalidateQueries({ queryKey: queryKeys.validations.ofProject(projectId) });
   void client.invalidateQueries({
     predicate: (query) => {
       const [resource, kind] = query.queryKey;
@@ -296,6 +300,13 @@ function invalidateValidation(client: QueryClient, event: Event): void {
   if (id !== null) void client.invalidateQueries({ queryKey: queryKeys.validations.detail(id) });
   const runId = numberIn(event.data, "agent_run_id");
   if (runId !== null) void client.invalidateQueries({ queryKey: queryKeys.validations.ofRun(runId) });
+}
+
+/** A pull request's validation queued or finished: the project's list gains it, or its merge and
+ * finishing time (which the event does not carry). A baseline is in no such list. */
+function invalidateProjectValidations(client: QueryClient, event: Event): void {
+  if (event.project_id === null || event.data.kind === "baseline") return;
+  void client.invalidateQueries({ queryKey: queryKeys.validations.ofProject(event.project_id) });
 }
 
 function checksOf(value: unknown): Validation["checks"] | null {

@@ -1,4 +1,5 @@
-// One project: give its agent a goal, follow the run, see its runs, trends, secrets and activity.
+// One project: give its agent a goal, follow the run, see its runs, pull requests, trends,
+// secrets and activity.
 import { Settings } from "lucide-react";
 import { ActivityFeed } from "../activity/activity-feed";
 import { AgentLabel } from "../agent-runs/agent-label";
@@ -12,6 +13,7 @@ import { Panel } from "../controls/panel";
 import { Problem, errorText } from "../controls/problem";
 import { Link } from "../routing/link";
 import { paths } from "../routing/routes";
+import { ProjectPullRequests } from "../validations/project-pull-requests";
 import { BaseBranchStatus } from "./base-branch";
 import { ForgeLabel } from "./forge-label";
 import { ProjectSecrets } from "./project-secrets";
@@ -63,6 +65,7 @@ export function ProjectPage({ projectId, runId }: { projectId: number; runId: nu
             <StartRunForm projectId={projectId} />
           </Panel>
           {shownRun !== null && <RunView key={shownRun} runId={shownRun} project={project.data} />}
+          <ProjectPullRequests key={projectId} projectId={projectId} project={project.data} />
         </div>
         <div className="min-w-0 space-y-4">
           <Panel title="Runs">

@@ -13,6 +13,7 @@ export function useMergeValidation(validation: Pick<Validation, "id" | "agent_ru
     mutationFn: () => api.validations.merge(validation.id),
     onSuccess: (merged) => {
       client.setQueryData(queryKeys.validations.detail(merged.id), merged);
+      void client.invalidateQueries({ queryKey: queryKeys.validations.ofProject(merged.project_id) });
       if (validation.agent_run_id !== null) {
         void client.invalidateQueries({ queryKey: queryKeys.validations.ofRun(validation.agent_run_id) });
         void client.invalidateQueries({ queryKey: queryKeys.agentRuns.detail(validation.agent_run_id) });

@@ -20,6 +20,8 @@ export function useRetryValidation(validation: Retried) {
           stats && { ...stats, baseline: baselineOf(created) },
         );
         void client.invalidateQueries({ queryKey: queryKeys.validations.lists() });
+      } else {
+        void client.invalidateQueries({ queryKey: queryKeys.validations.ofProject(created.project_id) });
       }
       if (validation.agent_run_id !== null) {
         void client.invalidateQueries({ queryKey: queryKeys.validations.ofRun(validation.agent_run_id) });
