@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from tests.fakes.github import FakeGitHub, LoggedRequest
 
 from codegenapp.drivers import git
-from codegenapp.drivers.forge import ChangeState, CommitState, Forge
+from codegenapp.drivers.forge import ChangeState, CommitRequest, CommitState, Forge
 from codegenapp.drivers.forge import github as github_module
 from codegenapp.drivers.forge.github import GitHubCredentials, GitHubForge, github_forge
 from codegenapp.errors import ForgeError, MergeRefused, RepositoryInvalid
@@ -330,3 +330,52 @@ def test_the_forge_is_built_only_when_github_credentials_are_set(tmp_path: Path)
     with pytest.raises(ForgeError, match="GITHUB_APP_PRIVATE_KEY"):
         github_forge(Settings(home=tmp_path, github_app_id=7), tmp_path / "mirrors")
     assert "ghp_example" not in repr(GitHubCredentials(token="ghp_example"))
+
+
+async def test_a_commit_is_pushed_to_a_new_branch_and_a_replay_finds_it_in_place(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    forge = token_forge(github, tmp_path)
+    base = await github.branch_sha(REPO, "main")
+    change = CommitRequest(
+        branch="codegen/run-1",
+        parent=base,
+        create=True,
+        files=(("notes.md", "notes\n"),),
+        deletes=(),
+        message="Add notes",
+        author="Scripted agent (CodegenApp)",
+        date=1_700_000_000,
+    )
+    pushed = await forge.push_commit(REPO, change)
+    assert await github.branch_sha(REPO, "codegen/run-1") == pushed
+    assert await forge.push_commit(REPO, change) == pushed  # replayed after a crash: in place
+    snapshot = tmp_path / "snapshot"
+    await forge.fetch_snapshot(REPO, pushed, snapshot)
+    assert (snapshot / "notes.md").read_text() == "notes\n"
+    assert (snapshot / "app.py").exists()  # on top of the base, not instead of it
+    mirror_files = "".join(p.read_text(errors="ignore") for p in files_under(tmp_path / "mirrors"))
+    assert not any(secret in mirror_files for secret in secrets_of(github))
+
+
+async def test_a_push_onto_a_branch_someone_else_moved_is_refused_and_changes_nothing(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    forge = token_forge(github, tmp_path)
+    base = await github.branch_sha(REPO, "main")
+    theirs = await feature(github, "codegen/run-2", "theirs")  # pushed meanwhile by a person
+    change = CommitRequest(
+        branch="codegen/run-2",
+        parent=base,
+        create=False,
+        files=(("app.py", "print('ours')\n"),),
+        deletes=(),
+        message="Ours",
+        author="Scripted agent (CodegenApp)",
+        date=1_700_000_000,
+    )
+    with pytest.raises(ForgeError) as refused:
+        await forge.push_commit(REPO, change)
+    assert "codegen/run-2" in str(refused.value)
+    assert not any(secret in str(refused.value) for secret in secrets_of(github))
+    assert await github.branch_sha(REPO, "codegen/run-2") == theirs

@@ -2,14 +2,16 @@
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.drivers.agent import Agent, AgentJob, AgentJobStatus, AgentTask
 from codegenapp.drivers.agent.scripted import ScriptedAgent
-from codegenapp.drivers.forge import ChangeRequest, ChangeState
+from codegenapp.drivers.forge import ChangeRequest, ChangeState, Forge
 from codegenapp.drivers.forge.local_git import LocalGitForge
 from codegenapp.errors import AgentConfigInvalid, AgentError
 
@@ -62,6 +64,16 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
+def only(forge: Forge) -> Callable[[ForgeKind], Forge]:
+    """The agent's forges: this one, for the local repositories these tests use."""
+
+    def of(kind: ForgeKind) -> Forge:
+        assert kind is ForgeKind.LOCAL, kind
+        return forge
+
+    return of
+
+
 @pytest.fixture
 def forge(tmp_path: Path) -> LocalGitForge:
     return LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
@@ -69,7 +81,7 @@ def forge(tmp_path: Path) -> LocalGitForge:
 
 @pytest.fixture
 def agent(tmp_path: Path, forge: LocalGitForge) -> ScriptedAgent:
-    return ScriptedAgent(tmp_path / "agent-state", forge)
+    return ScriptedAgent(tmp_path / "agent-state", only(forge))
 
 
 def task_for(repo: Path, recipe: str, goal: str = "Add a health endpoint\n\nPlease.") -> AgentTask:
@@ -85,7 +97,7 @@ def task_for(repo: Path, recipe: str, goal: str = "Add a health endpoint\n\nPlea
 
 def test_the_scripted_agent_is_an_agent_and_says_it_is_no_ai(tmp_path: Path) -> None:
     agent: Agent = ScriptedAgent(
-        tmp_path, LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
+        tmp_path, only(LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors"))
     )  # mypy checks the Protocol here
 
     assert (agent.name, agent.is_ai) == ("scripted", False)
@@ -339,7 +351,8 @@ class SimulatedCrash(Exception):
 class ForgeThatCrashesOnce(LocalGitForge):
     """The process 'dies' right after the commit is pushed, before the pull request opens."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        super().__init__([root], mirror_dir=root / "mirrors")
         self.crashed = False
 
     async def open_change_request(
@@ -358,13 +371,13 @@ async def test_a_files_turn_replayed_after_a_crash_makes_no_second_commit(
 ) -> None:
     recipe = "- files: {a.txt: a}\n"
     task = task_for(repo, recipe)
-    crashing = ScriptedAgent(tmp_path / "agent-state", ForgeThatCrashesOnce())
+    crashing = ScriptedAgent(tmp_path / "agent-state", only(ForgeThatCrashesOnce(tmp_path)))
     with pytest.raises(SimulatedCrash):
         await crashing.start(task, request_id="s")
     pushed = git(repo, "rev-parse", "refs/heads/codegen/run-7")
 
     restarted = ScriptedAgent(
-        tmp_path / "agent-state", LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors")
+        tmp_path / "agent-state", only(LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors"))
     )
     job = await restarted.start(task, request_id="s")
     state = await restarted.poll(job)

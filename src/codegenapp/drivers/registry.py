@@ -83,7 +83,7 @@ class Registry:
         self._sandboxes: dict[str, Sandbox] = {}
         self.sandbox(None)  # the default must work: say so at start-up, not at the first PR
         self._scripted = ScriptedAgent(
-            state_dir=settings.state_dir / "agents" / "scripted", forge=self._local_git
+            state_dir=settings.state_dir / "agents" / "scripted", forges=self.forge
         )
 
     def forge(self, kind: ForgeKind) -> Forge:

@@ -79,6 +79,7 @@ async def start(run_id: int, turn: int) -> None:
         base_branch=project.default_branch,
         branch=run.branch,
         settings=projects.agent_settings_of(project),
+        forge=projects.forge_of(project),
     )
     job = await agent.start(task, request_id=_request_id(run_id, turn))
     async with current().database.transaction() as session:

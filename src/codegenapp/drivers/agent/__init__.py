@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.repositories import ForgeKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class AgentTask:
     base_branch: str
     branch: str
     settings: AgentSettings
+    forge: ForgeKind = ForgeKind.LOCAL  # where `repository` lives (the agent pushes there)
 
 
 @dataclass(frozen=True, slots=True)

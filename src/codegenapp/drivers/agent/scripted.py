@@ -11,14 +11,15 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
 from codegenapp.domain.project_settings import AgentSettings
-from codegenapp.drivers import git, state_files
+from codegenapp.domain.repositories import ForgeKind
+from codegenapp.drivers import state_files
 from codegenapp.drivers.agent import (
     AgentJob,
     AgentJobStatus,
@@ -27,7 +28,7 @@ from codegenapp.drivers.agent import (
     PullRequestRef,
 )
 from codegenapp.drivers.agent.recipe import Recipe, Turn, TurnKind, parse_recipe
-from codegenapp.drivers.forge import Forge
+from codegenapp.drivers.forge import CommitRequest, Forge
 from codegenapp.errors import AgentConfigInvalid, AgentError, ForgeError
 
 LABEL = "[scripted agent]"
@@ -89,9 +90,10 @@ class ScriptedAgent:
     name = "scripted"
     is_ai = False
 
-    def __init__(self, state_dir: Path, forge: Forge) -> None:
+    def __init__(self, state_dir: Path, forges: Callable[[ForgeKind], Forge]) -> None:
+        """`forges`: the forge of a kind (a task says which its repository is on)."""
         self._jobs = state_dir / "jobs"
-        self._forge = forge
+        self._forges = forges
 
     async def check_settings(self, settings: AgentSettings) -> None:
         if settings.provider != "scripted":
@@ -161,7 +163,7 @@ class ScriptedAgent:
         turn = _next_turn(record)
         if turn is not None and turn.kind is TurnKind.FILES:
             try:
-                parent, existed = await _start_point(record.task)
+                parent, existed = await _start_point(self._forges(record.task.forge), record.task)
                 pending = dataclasses.replace(pending, parent=parent, branch_existed=existed)
             except ForgeError as error:
                 pending = dataclasses.replace(pending, problem=str(error))
@@ -216,17 +218,21 @@ class ScriptedAgent:
         task, number = record.task, record.turn + 1
         if pending.parent is None:
             raise ForgeError(pending.problem or "there is no commit to build on")
-        head = await _commit_files(
-            Path(task.repository),
-            branch=task.branch,
-            parent=pending.parent,
-            create=not pending.branch_existed,
-            turn=turn,
-            message=turn.message or f"Scripted change {number}",
-            date=pending.started_at,
-            scratch=self._jobs / f"{record.external_id}.index",
+        forge = self._forges(task.forge)
+        head = await forge.push_commit(
+            task.repository,
+            CommitRequest(
+                branch=task.branch,
+                parent=pending.parent,
+                create=not pending.branch_existed,
+                files=tuple((write.path, write.content) for write in turn.files),
+                deletes=turn.delete,
+                message=turn.message or f"Scripted change {number}",
+                author=AUTHOR,
+                date=pending.started_at,
+            ),
         )
-        change = await self._forge.open_change_request(
+        change = await forge.open_change_request(
             task.repository,
             head_branch=task.branch,
             base_branch=task.base_branch,
@@ -284,82 +290,13 @@ def _first_line(goal: str) -> str:
     return line if len(line) <= 100 else line[:99] + "…"
 
 
-async def _start_point(task: AgentTask) -> tuple[str, bool]:
+async def _start_point(forge: Forge, task: AgentTask) -> tuple[str, bool]:
     """The commit a files turn builds on: the branch's tip, else the base branch's; and
     whether the branch exists already."""
     for branch, existed in ((task.branch, True), (task.base_branch, False)):
-        result = await git.run(
-            ["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"],
-            cwd=task.repository,
-            accept=(0, 1, 128),
-        )
-        if result.exit_code == 0:
-            return result.text, existed
+        head = await forge.branch_head(task.repository, branch)
+        if head is not None:
+            return head, existed
     raise ForgeError(
         f"{task.repository} has neither branch {task.branch!r} nor {task.base_branch!r}"
     )
-
-
-async def _commit_files(
-    repository: Path,
-    *,
-    branch: str,
-    parent: str,
-    create: bool,
-    turn: Turn,
-    message: str,
-    date: int,
-    scratch: Path,
-) -> str:
-    """Commit the turn's files on top of `parent` and move `branch` there, with plumbing and a
-    scratch index: no work tree is touched. The same inputs make the same commit, so a turn
-    replayed after a crash finds its commit already in place instead of adding another."""
-    stamp = f"{date} +0000"
-    env = {
-        "GIT_INDEX_FILE": str(scratch),
-        "GIT_AUTHOR_NAME": AUTHOR,
-        "GIT_AUTHOR_DATE": stamp,
-        "GIT_COMMITTER_DATE": stamp,
-    }
-    try:
-        await git.run(["read-tree", parent], cwd=repository, env=env)
-        blobs = await asyncio.gather(
-            *(
-                git.output(
-                    ["hash-object", "-w", "--no-filters", "--stdin"],
-                    cwd=repository,
-                    stdin=write.content.encode("utf-8"),
-                )
-                for write in turn.files
-            )
-        )
-        # Mode 0 removes a path; `--force-remove` would need a work tree (bare repositories).
-        removed = "0" * len(parent)
-        entries = [f"100644 {blob}\t{w.path}\n" for blob, w in zip(blobs, turn.files, strict=True)]
-        entries += [f"0 {removed}\t{path}\n" for path in turn.delete]
-        info = "".join(entries).encode("utf-8")
-        await git.run(["update-index", "--index-info"], cwd=repository, env=env, stdin=info)
-        tree = await git.output(["write-tree"], cwd=repository, env=env)
-    finally:
-        await asyncio.to_thread(scratch.unlink, missing_ok=True)
-    commit = await git.output(
-        ["commit-tree", "--no-gpg-sign", tree, "-p", parent, "-m", message],
-        cwd=repository,
-        env=env,
-    )
-    await _move_branch(repository, branch, commit, old=parent if not create else "")
-    return commit
-
-
-async def _move_branch(repository: Path, branch: str, commit: str, *, old: str) -> None:
-    """Compare-and-swap the branch from `old` ("" = must not exist) to `commit`; finding it
-    already at `commit` is success (a replayed turn)."""
-    ref = f"refs/heads/{branch}"
-    moved = await git.run(
-        ["update-ref", "-m", "scripted agent", ref, commit, old], cwd=repository, accept=None
-    )
-    if moved.exit_code == 0:
-        return
-    now = await git.run(["rev-parse", "--verify", "--quiet", ref], cwd=repository, accept=None)
-    if now.text != commit:
-        raise ForgeError(f"branch {branch!r} moved while the scripted agent pushed: {moved.stderr}")

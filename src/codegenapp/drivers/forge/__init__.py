@@ -53,6 +53,22 @@ class MergeResult:
     already_merged: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CommitRequest:
+    """A commit the orchestrator makes for an agent that is not native to the forge: the
+    files on top of `parent`, pushed to `branch`, which is at `parent` now (or, with
+    `create`, does not exist yet)."""
+
+    branch: str
+    parent: str
+    create: bool
+    files: tuple[tuple[str, str], ...]  # (path, text) to write
+    deletes: tuple[str, ...]
+    message: str
+    author: str  # the name the commit says wrote it (our agents never pass for a person)
+    date: int  # seconds since the epoch: with the rest, it makes a replay the same commit
+
+
 class Forge(Protocol):
     """A place that hosts repositories and their pull requests."""
 
@@ -73,6 +89,12 @@ class Forge(Protocol):
     ) -> ChangeRequest:
         """Open a pull request from `head_branch`; if one is already open for it, return that
         one (idempotent). Raise `ForgeError` if the branch does not exist."""
+        ...
+
+    async def push_commit(self, repository: str, change: CommitRequest) -> str:
+        """Commit `change` and move its branch there; the commit's sha. The same request makes
+        the same commit, and finding the branch already there is success (a replay). Raise
+        `ForgeError` if the branch is not where `change` expects it (someone else pushed)."""
         ...
 
     async def branch_head(self, repository: str, branch: str) -> str | None:

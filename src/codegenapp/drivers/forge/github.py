@@ -17,7 +17,13 @@ from githubkit_schemas.v2022_11_28.rest import RestNamespace
 
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.reports import CommitReport
-from codegenapp.drivers.forge import ChangeRequest, CommitState, MergeResult
+from codegenapp.drivers.forge import (
+    ChangeRequest,
+    CommitRequest,
+    CommitState,
+    MergeResult,
+    github_push,
+)
 from codegenapp.drivers.forge.github_auth import GitHubCredentials, Tokens, credentials_from
 from codegenapp.drivers.forge.github_payloads import (
     Branch,
@@ -228,6 +234,31 @@ class GitHubForge:
         pulls = read_pulls(answer.raw_response)
         ordered = sorted(pulls, key=lambda pull: (pull.base.ref != base_branch, pull.number))
         return ordered[0].change() if ordered else None
+
+    async def push_commit(self, repository: str, change: CommitRequest) -> str:
+        owner, name = _parts(repository)
+
+        async def push(session: _Session) -> str:
+            found = await session.api.repos.async_get(owner, name)
+            clone_url = read(Repository, found.raw_response).clone_url
+            env = _git_auth_env(session.token)
+            masker = Masker.for_secrets([session.token, env["GIT_CONFIG_VALUE_0"]])
+            try:
+                pushed = await github_push.push_commit(
+                    Mirror.of(self._mirror_dir, clone_url), clone_url, change, remote_env=env
+                )
+            except ForgeError as error:
+                raise ForgeError(masker.mask(str(error))) from None
+            if pushed.accepted:
+                return pushed.commit
+            if await self._branch_sha(session, owner, name, change.branch) == pushed.commit:
+                return pushed.commit  # a replay: it was pushed before
+            raise ForgeError(
+                f"could not push {change.branch!r} to {repository} (did someone else push to "
+                f"it?): {masker.mask(pushed.stderr.strip())}"
+            )
+
+        return await self._call(repository, f"push {change.branch!r} to {repository}", push)
 
     async def branch_head(self, repository: str, branch: str) -> str | None:
         owner, name = _parts(repository)

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from codegenapp.domain.reports import CommitReport, ReportState
 from codegenapp.drivers import git
-from codegenapp.drivers.forge import ChangeRequest, ChangeState, CommitState, MergeResult
+from codegenapp.drivers.forge import (
+    ChangeRequest,
+    ChangeState,
+    CommitRequest,
+    CommitState,
+    MergeResult,
+    local_commits,
+)
 from codegenapp.drivers.forge.local_pulls import (
     PullRecord,
     PullStore,
@@ -174,6 +181,10 @@ class LocalGitForge:
 
     async def _open(self, repository: str) -> _Repository:
         return await _open(repository, self._roots)
+
+    async def push_commit(self, repository: str, change: CommitRequest) -> str:
+        repo = await self._open(repository)
+        return await local_commits.push_commit(repo.path, change)
 
     async def check_repository(self, repository: str, *, default_branch: str) -> None:
         repo = await self._open(repository)
