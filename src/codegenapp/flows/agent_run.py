@@ -158,13 +158,19 @@ def _verdict(
 @DBOS.step(name="agent_run.queue_validation")
 async def queue_validation(run_id: int, pull_request_id: int) -> int:
     """Create the next validation attempt for the pull request's current head. Idempotent:
-    an unfinished validation of that head is reused."""
+    an unfinished validation of that head is reused. So is one its forge's webhook made for
+    that head before this run got to it (it becomes the run's): a head is validated once."""
     async with current().database.transaction() as session:
         await agent_runs.mark_validating(session, run_id, pull_request_id=pull_request_id)
-        existing = await validations.unfinished_validation(session, pull_request_id)
-        if existing is not None:
-            return existing.id
         pr = await pull_requests.require_pull_request(session, pull_request_id)
+        existing = await validations.unfinished_validation(session, pull_request_id)
+        if existing is None:
+            earlier = await validations.validation_of_head(session, pull_request_id, pr.head_sha)
+            existing = earlier if earlier and earlier.agent_run_id is None else None
+        if existing is not None:
+            if existing.agent_run_id is None:
+                await validations.assign_to_run(session, existing.id, run_id)
+            return existing.id
         attempt = await validations.next_attempt(session, pull_request_id)
         validation = await validations.create_validation(
             session, pull_request=pr, agent_run_id=run_id, attempt=attempt

@@ -279,6 +279,14 @@ async def validation_of_head(
     )
 
 
+async def assign_to_run(session: AsyncSession, validation_id: int, run_id: int) -> None:
+    """Make a validation that a webhook started the agent run's own (the run opened that pull
+    request, and its forge told us first)."""
+    validation = await require_validation(session, validation_id)
+    if validation.agent_run_id is None:
+        validation.agent_run_id = run_id
+
+
 async def next_attempt(session: AsyncSession, pull_request_id: int) -> int:
     latest = await session.scalar(
         select(func.max(ValidationRow.attempt)).where(
