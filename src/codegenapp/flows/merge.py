@@ -9,7 +9,7 @@ from codegenapp.db.queries import agent_runs, projects, pull_requests, validatio
 from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.merge_policy import decide_merge
 from codegenapp.domain.states import CheckName, CheckStatus
-from codegenapp.errors import MergeRefused
+from codegenapp.errors import ForgeError, MergeRefused
 from codegenapp.flows import forge_reports
 from codegenapp.flows.runtime import current
 
@@ -72,6 +72,10 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
             merge_sha = result.merge_sha
         except MergeRefused as refused:
             reason = f"merge refused: {refused}"
+        except ForgeError as failed:  # down or rate-limited past the driver's retries
+            if requested:
+                raise  # the person who asked gets the forge's failure (a 502) at once
+            reason = f"merge failed: {failed} (merge it by request once the forge answers)"
     # The pull request's one report comment: a failed attempt's story becomes this outcome.
     comment = _comment(validation, merge_sha, reason, requested=requested)
     await asyncio.gather(
