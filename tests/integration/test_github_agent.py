@@ -8,16 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, serve
+from tests.conftest import Server, SettingsFactory
 from tests.fakes.github import FakeGitHub
+from tests.support.github import REPO, serve_on
 from tests.support.projects import APP, recipe_text
 from tests.support.waiting import run_settled
 
 from codegenapp.db.queries import validations
 from codegenapp.domain.states import AgentRunStatus
-
-REPO = "acme/app"
-SECRET = "webhook-secret-for-tests"
 
 
 @pytest.fixture
@@ -29,13 +27,7 @@ async def github(tmp_path: Path) -> AsyncIterator[FakeGitHub]:
 
 @pytest.fixture
 async def server(make_settings: SettingsFactory, github: FakeGitHub) -> AsyncIterator[Server]:
-    settings = make_settings(
-        github_api_url=github.api_url,
-        github_token=github.personal_token("acme"),
-        github_webhook_secret=SECRET,
-    )
-    async for running in serve(settings):
-        github.subscribe(f"{running.url}/api/v1/webhooks/github", SECRET)
+    async for running in serve_on(make_settings, github):
         yield running
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, serve
+from tests.conftest import Server, SettingsFactory
 from tests.fakes.github import FakeGitHub
+from tests.support.github import REPO, create_project, serve_on
 from tests.support.projects import APP
 from tests.support.waiting import until
 
@@ -17,8 +18,6 @@ from codegenapp.db.queries import validations
 from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.states import ValidationStatus
 
-REPO = "acme/app"
-SECRET = "webhook-secret-for-tests"
 PASSING_CHECK = "print('checks pass')\n"
 FAILING_CHECK = "import sys\nprint('AssertionError: 2 != 3')\nsys.exit(1)\n"
 # A check that waits for a file the test writes never arrives: the validation stays running.
@@ -34,39 +33,26 @@ async def github(tmp_path: Path) -> AsyncIterator[FakeGitHub]:
 
 @pytest.fixture
 async def server(make_settings: SettingsFactory, github: FakeGitHub) -> AsyncIterator[Server]:
-    settings = make_settings(
-        github_api_url=github.api_url,
-        github_token=github.personal_token("acme"),
-        github_webhook_secret=SECRET,
-    )
-    async for running in serve(settings):
-        github.subscribe(f"{running.url}/api/v1/webhooks/github", SECRET)
+    async for running in serve_on(make_settings, github):
         yield running
 
 
 async def make_project(server: Server, **validation: object) -> int:
-    body = {
-        "name": "app",
-        "forge": "github",
-        "repository": REPO,
-        "agent": {"recipe": "- reply: hello\n"},
-        "deployment_settings": {
+    return await create_project(
+        server,
+        deployment_settings={
             "build_command": "python3 -m py_compile app.py",
             "deploy_command": "python3 app.py",
             "health_check_url": "/health",
             "port": 9000,
         },
-        "validation_settings": {
+        validation_settings={
             "required_checks": ["build", "test", "health"],
             "test_command": "python3 check.py",
             "validate_base_branch": False,
             **validation,
         },
-    }
-    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
-        created = await client.post("/api/v1/projects", json=body)
-    assert created.status_code == 201, created.text
-    return int(created.json()["id"])
+    )
 
 
 async def validation_of(

@@ -6,11 +6,11 @@ turns `github_status_updates` off. Signed webhooks in, the real server, the fake
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from dbos import DBOS, WorkflowHandleAsync
-from tests.conftest import Server, SettingsFactory, serve
+from tests.conftest import Server, SettingsFactory
 from tests.fakes.github import CheckRun, Comment, FakeGitHub
+from tests.support.github import REPO, create_project, serve_on
 from tests.support.projects import APP
 from tests.support.waiting import until
 
@@ -20,8 +20,6 @@ from codegenapp.domain.reports import COMMENT_MARKER
 from codegenapp.domain.states import ValidationStatus
 from codegenapp.flows.validation import ValidationReport, workflow_id
 
-REPO = "acme/app"
-SECRET = "webhook-secret-for-tests"
 PUBLIC = "https://codegenapp.example.com"
 PASSING_CHECK = "print('checks pass')\n"
 FAILING_CHECK = "import sys\nprint('AssertionError: 2 != 3')\nsys.exit(1)\n"
@@ -37,25 +35,12 @@ async def github(tmp_path: Path) -> AsyncIterator[FakeGitHub]:
         yield fake
 
 
-async def _serve(
-    make_settings: SettingsFactory, github: FakeGitHub, **credentials: object
-) -> AsyncIterator[Server]:
-    settings = make_settings(
-        github_api_url=github.api_url,
-        github_webhook_secret=SECRET,
-        public_url=PUBLIC,
-        **credentials,
-    )
-    async for running in serve(settings):
-        github.subscribe(f"{running.url}/api/v1/webhooks/github", SECRET)
-        yield running
-
-
 @pytest.fixture
 async def app_server(make_settings: SettingsFactory, github: FakeGitHub) -> AsyncIterator[Server]:
-    async for running in _serve(
+    async for running in serve_on(
         make_settings,
         github,
+        public_url=PUBLIC,
         github_app_id=github.app_id,
         github_app_private_key=github.private_key_pem,
     ):
@@ -64,33 +49,26 @@ async def app_server(make_settings: SettingsFactory, github: FakeGitHub) -> Asyn
 
 @pytest.fixture
 async def token_server(make_settings: SettingsFactory, github: FakeGitHub) -> AsyncIterator[Server]:
-    async for running in _serve(make_settings, github, github_token=github.personal_token("acme")):
+    async for running in serve_on(make_settings, github, public_url=PUBLIC):
         yield running
 
 
 async def make_project(server: Server, *, notifications: dict[str, object] | None = None) -> int:
-    body = {
-        "name": "app",
-        "forge": "github",
-        "repository": REPO,
-        "agent": {"recipe": "- reply: hello\n"},
-        "deployment_settings": {
+    return await create_project(
+        server,
+        deployment_settings={
             "build_command": "python3 -m py_compile app.py",
             "deploy_command": "python3 app.py",
             "health_check_url": "/health",
             "port": 9000,
         },
-        "validation_settings": {
+        validation_settings={
             "required_checks": list(REQUIRED),
             "test_command": "python3 check.py",
             "validate_base_branch": False,
         },
-        "notification_settings": notifications or {},
-    }
-    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
-        created = await client.post("/api/v1/projects", json=body)
-    assert created.status_code == 201, created.text
-    return int(created.json()["id"])
+        notification_settings=notifications or {},
+    )
 
 
 async def finished(server: Server, project_id: int, head_sha: str) -> ValidationRow:

@@ -6,10 +6,10 @@ import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, serve
+from tests.conftest import Server, SettingsFactory
 from tests.fakes.github import FakeGitHub
+from tests.support.github import REPO, SECRET, create_project, serve_on
 from tests.support.projects import APP
 from tests.support.waiting import until
 
@@ -18,9 +18,6 @@ from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.states import ValidationStatus
 from codegenapp.domain.webhooks import DeliveryStatus
 from codegenapp.flows import forge_sweep, webhooks
-
-REPO = "acme/app"
-SECRET = "webhook-secret-for-tests"
 
 
 @pytest.fixture
@@ -32,29 +29,16 @@ async def github(tmp_path: Path) -> AsyncIterator[FakeGitHub]:
 
 @pytest.fixture
 async def server(make_settings: SettingsFactory, github: FakeGitHub) -> AsyncIterator[Server]:
-    settings = make_settings(
-        github_api_url=github.api_url,
-        github_token=github.personal_token("acme"),
-        github_webhook_secret=SECRET,
-    )
-    async for running in serve(settings):
-        github.subscribe(f"{running.url}/api/v1/webhooks/github", SECRET)
+    async for running in serve_on(make_settings, github):
         yield running
 
 
 async def make_project(server: Server) -> int:
-    body = {
-        "name": "app",
-        "forge": "github",
-        "repository": REPO,
-        "agent": {"recipe": "- reply: hello\n"},
-        "deployment_settings": {"build_command": "python3 -m py_compile app.py"},
-        "validation_settings": {"required_checks": ["build"], "validate_base_branch": False},
-    }
-    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
-        created = await client.post("/api/v1/projects", json=body)
-    assert created.status_code == 201, created.text
-    return int(created.json()["id"])
+    return await create_project(
+        server,
+        deployment_settings={"build_command": "python3 -m py_compile app.py"},
+        validation_settings={"required_checks": ["build"], "validate_base_branch": False},
+    )
 
 
 async def validations_of(server: Server, project_id: int) -> list[ValidationRow]:
