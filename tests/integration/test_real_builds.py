@@ -88,7 +88,9 @@ NODE = RealProject(
         "service_environment": {"NODE_ENV": "production"},
         # What makes a warm cache observable: npm logs every request it sends.
         "build_environment": {"npm_config_loglevel": "http"},
-        "deploy_command": "node server.js",
+        # Said before the port opens: the app's own "listening" line can come after the
+        # health check has passed and the sandbox is gone, on a busy machine.
+        "deploy_command": 'echo "the service runs with NODE_ENV=$NODE_ENV"; exec node server.js',
         "health_check_url": "/health",
         "port": 3000,
     },
@@ -262,7 +264,7 @@ async def test_a_real_node_project_installs_from_its_lock_and_a_later_build_uses
     deploy = await _step_log(backend, first.id, StepName.DEPLOY)
     assert NODE.installed in deploy  # npm ci really installed `ms` from the registry
     assert re.search(r"^# pass 4$", deploy, re.MULTILINE), deploy  # NODE_ENV stayed out
-    assert "listening on port 3000 (production)" in deploy  # ... and reached the service
+    assert "the service runs with NODE_ENV=production" in deploy  # ... and reached the service
     assert "healthy after" in await _step_log(backend, first.id, StepName.HEALTH_CHECK)
 
     # Only trusted code (the base branch's baselines) adds to the project's cache. The first
