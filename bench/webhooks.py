@@ -24,9 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from abuse import free_port, percentile
 from machine import describe
+from validation_overhead import PG_ADMIN
 
 TOKEN = "bench-token-" + "x" * 24
 SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway for this run
@@ -143,9 +145,21 @@ def run(deliveries: int, database_url: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deliveries", type=int, default=500)
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL URL (default: SQLite)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="on a PostgreSQL database of its own (else SQLite)"
+    )
     args = parser.parse_args()
-    run(args.deliveries, args.database_url)
+    if not args.postgres:
+        run(args.deliveries, None)
+        return
+    name = f"codegenapp_bench_webhooks_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        run(args.deliveries, f"postgresql://postgres@127.0.0.1:5432/{name}")
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
