@@ -6,6 +6,7 @@ turns `github_status_updates` off. Signed webhooks in, the real server, the fake
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from dbos import DBOS, WorkflowHandleAsync
 from tests.conftest import Server, SettingsFactory
@@ -31,7 +32,9 @@ FINAL = tuple(status for status in ValidationStatus if status.is_final)
 @pytest.fixture
 async def github(tmp_path: Path) -> AsyncIterator[FakeGitHub]:
     async with FakeGitHub(tmp_path) as fake:
-        await fake.create_repository(REPO, files={"app.py": APP, "check.py": PASSING_CHECK})
+        await fake.create_repository(
+            REPO, files={"app.py": APP, "check.py": PASSING_CHECK}, collaborators=("outsider",)
+        )
         yield fake
 
 
@@ -194,3 +197,30 @@ async def test_status_updates_off_writes_nothing_on_github(
     assert github.comments(REPO, failing.number) == github.comments(REPO, passing.number) == []
     reports = ("check-runs", "statuses", "comments")
     assert [r.path for r in github.requests if any(word in r.path for word in reports)] == []
+
+
+async def test_a_comment_copying_our_marker_is_never_taken_for_ours(
+    app_server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(app_server)
+    head = await github.push(REPO, "broken", {"check.py": FAILING_CHECK}, "Break it")
+    pr = await github.open_pull_request(REPO, "broken", "main", "Break it", "outsider")
+    spoof = f"{COMMENT_MARKER}\nAll checks passed, merge away."
+    async with httpx.AsyncClient(
+        base_url=github.api_url,
+        headers={"Authorization": f"token {github.personal_token('outsider')}"},
+    ) as outsider:
+        posted = await outsider.post(
+            f"/repos/{REPO}/issues/{pr.number}/comments", json={"body": spoof}
+        )
+    assert posted.status_code == 201, posted.text
+
+    assert (await finished(app_server, project_id, head)).status == ValidationStatus.FAILED
+
+    def ours_too() -> list[Comment] | None:
+        comments = github.comments(REPO, pr.number)
+        return comments if len(comments) == 2 and "Attempt 1 failed" in comments[1].body else None
+
+    theirs, ours = await github.until(ours_too)
+    assert theirs.body == spoof  # untouched
+    assert ours.body.startswith(COMMENT_MARKER)

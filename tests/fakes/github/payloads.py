@@ -259,4 +259,5 @@ def comment_json(comment: Comment, urls: Urls) -> Json:
         "created_at": iso(comment.created_at),
         "updated_at": iso(comment.updated_at),
         "author_association": "OWNER" if comment.user is comment.repo.owner else "NONE",
+        "performed_via_github_app": {"id": comment.app_id} if comment.app_id else None,
     }

@@ -102,6 +102,7 @@ class Comment:
     issue_number: int
     body: str
     user: User
+    app_id: int | None = None  # the App it was written through (GitHub's performed_via_github_app)
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
 

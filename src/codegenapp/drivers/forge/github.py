@@ -27,6 +27,7 @@ from codegenapp.drivers.forge import (
 from codegenapp.drivers.forge.github_auth import GitHubCredentials, Tokens, credentials_from
 from codegenapp.drivers.forge.github_payloads import (
     Branch,
+    Login,
     Merged,
     Pull,
     Repository,
@@ -34,6 +35,7 @@ from codegenapp.drivers.forge.github_payloads import (
     read_pulls,
 )
 from codegenapp.drivers.forge.github_reports import (
+    Author,
     upsert_comment,
     write_check_runs,
     write_statuses,
@@ -125,6 +127,7 @@ class GitHubForge:
         self._tokens = Tokens(credentials, self._rest)
         self._mirror_dir = mirror_dir
         self._listings: dict[str, tuple[_Page, ...]] = {}
+        self._login: str | None = None  # the token's user, once asked (our comments' author)
 
     async def _call(
         self, repository: str, doing: str, operation: Callable[[_Session], Awaitable[T]]
@@ -381,10 +384,21 @@ class GitHubForge:
         owner, name = _parts(repository)
 
         async def upsert(session: _Session) -> None:
-            await upsert_comment(session.client, owner, name, number, marker=marker, body=body)
+            author = await self._author(session)
+            await upsert_comment(
+                session.client, owner, name, number, marker=marker, body=body, author=author
+            )
 
         doing = f"write the report comment on pull request #{number} of {repository}"
         await self._call(repository, doing, upsert)
+
+    async def _author(self, session: _Session) -> Author:
+        if self._credentials.app_id is not None:
+            return Author(app_id=self._credentials.app_id)
+        if self._login is None:
+            answer = await session.api.users.async_get_authenticated()
+            self._login = read(Login, answer.raw_response).login
+        return Author(login=self._login)
 
     async def merge(
         self,

@@ -27,6 +27,9 @@ class User(_Payload):
     login: str
 
 
+Login = User  # the authenticated user (GET /user): only the login is read
+
+
 class Pull(_Payload):
     number: int
     html_url: str

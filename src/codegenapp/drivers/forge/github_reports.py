@@ -2,6 +2,7 @@
 and the pull request's one report comment, each found again on GitHub before it is written,
 so that nothing about them is kept here and a repeated call writes only what changed."""
 
+from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from githubkit import GitHub, TokenAuthStrategy
@@ -62,9 +63,38 @@ class _Combined(_Answer):
     statuses: tuple[_Status, ...]
 
 
+class _Login(_Answer):
+    login: str
+
+
+class _AppRef(_Answer):
+    id: int
+
+
 class _Comment(_Answer):
     id: int
     body: str | None = None
+    user: _Login | None = None
+    performed_via_github_app: _AppRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who writes our comments: our App (GitHub records it on each comment written through
+    it), or the token's user. Only a comment of ours is ever edited: anyone can copy the
+    marker into a comment of their own."""
+
+    app_id: int | None = None
+    login: str | None = None
+
+    def wrote(self, comment: _Comment) -> bool:
+        if self.app_id is not None:
+            via = comment.performed_via_github_app
+            return via is not None and via.id == self.app_id
+        user = comment.user
+        return (
+            user is not None and self.login is not None and user.login.lower() == self.login.lower()
+        )
 
 
 _COMMENTS = TypeAdapter(tuple[_Comment, ...])
@@ -169,10 +199,10 @@ async def write_statuses(
 
 
 async def upsert_comment(
-    client: Client, owner: str, name: str, number: int, *, marker: str, body: str
+    client: Client, owner: str, name: str, number: int, *, marker: str, body: str, author: Author
 ) -> None:
-    """Edit the first comment holding `marker` to read `body`, or add one."""
-    found = await _marked_comment(client, owner, name, number, marker)
+    """Edit the first comment of ours holding `marker` to read `body`, or add one."""
+    found = await _marked_comment(client, owner, name, number, marker, author)
     if found is None:
         await _api(client).issues.async_create_comment(owner, name, number, body=body)
     elif found.body != body:
@@ -180,14 +210,16 @@ async def upsert_comment(
 
 
 async def _marked_comment(
-    client: Client, owner: str, name: str, number: int, marker: str
+    client: Client, owner: str, name: str, number: int, marker: str, author: Author
 ) -> _Comment | None:
     for page in range(1, MAX_PAGES + 1):
         answer = await _api(client).issues.async_list_comments(
             owner, name, number, per_page=PER_PAGE, page=page
         )
         comments = _read(_COMMENTS, answer.raw_response.content)
-        marked = next((c for c in comments if c.body and marker in c.body), None)
+        marked = next(
+            (c for c in comments if c.body and marker in c.body and author.wrote(c)), None
+        )
         if marked is not None or len(comments) < PER_PAGE:
             return marked
     return None

@@ -3,7 +3,7 @@
 from tests.fakes.github.api import Call, Reply, endpoint
 from tests.fakes.github.auth import INSTALLATION_PERMISSIONS
 from tests.fakes.github.errors import GitHubError, not_found
-from tests.fakes.github.payloads import app_json, installation_json
+from tests.fakes.github.payloads import app_json, installation_json, user_json
 from tests.fakes.github.state import iso
 from tests.fakes.github.validation import Field, check
 
@@ -12,6 +12,13 @@ LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 async def get_app(call: Call) -> Reply:
     return Reply(200, app_json(call.forge.app, call.forge.urls, call.forge.app.bot))
+
+
+async def get_authenticated_user(call: Call) -> Reply:
+    # GitHub: an installation token is not a user ("Resource not accessible by integration").
+    if call.caller.kind != "user":
+        raise GitHubError(403, "Resource not accessible by integration")
+    return Reply(200, user_json(call.caller.user, call.forge.urls))
 
 
 async def create_access_token(call: Call) -> Reply:
@@ -57,6 +64,7 @@ async def get_repo_installation(call: Call) -> Reply:
 
 ROUTES = [
     endpoint("GET", "/app", get_app, app_jwt=True),
+    endpoint("GET", "/user", get_authenticated_user),
     endpoint(
         "POST",
         "/app/installations/{installation_id}/access_tokens",

@@ -14,9 +14,11 @@ async def create_comment(call: Call) -> Reply:
     pr = call.pull(repo)
     body = await call.json()
     check(body, "IssueComment", BODY)
+    through_app = call.forge.app.app_id if call.caller.kind == "installation" else None
     comment = Comment(
-        call.forge.state.new_id(), repo, pr.number, str(body["body"]), call.caller.user
-    )
+        call.forge.state.new_id(), repo, pr.number, str(body["body"]), call.caller.user,
+        app_id=through_app,
+    )  # fmt: skip
     call.forge.state.comments[comment.id] = comment
     rendered = comment_json(comment, call.forge.urls)
     return Reply(201, rendered, {"Location": str(rendered["url"])})
