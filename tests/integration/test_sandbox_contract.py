@@ -591,6 +591,7 @@ async def test_a_sandbox_being_made_at_shutdown_is_reaped_whole_and_none_is_made
 ) -> None:
     kind = await sandbox_kind("bubblewrap", tmp_path)
     driver = kind.make(tmp_path / "state")
+    running = await driver.create(spec())
     making = asyncio.create_task(driver.create(SandboxSpec(name="late", cache_key="p-1")))
     await asyncio.sleep(0)  # one turn of the loop: it has started making the sandbox
     await driver.reap(mine=True)  # the shutdown's reap waits for it, then undoes it
@@ -601,3 +602,5 @@ async def test_a_sandbox_being_made_at_shutdown_is_reaped_whole_and_none_is_made
     assert not any((tmp_path / "state").rglob("*.json")), "a sandbox's record outlived it"
     with pytest.raises(SandboxUnavailable, match="shutting down"):
         await driver.create(spec())
+    with pytest.raises(SandboxUnavailable, match="shutting down"):  # nor a command, nor a proxy
+        await driver.exec(running, ["true"], on_output=Transcript(), timeout=5, egress=True)

@@ -257,6 +257,12 @@ class BubblewrapSandbox:
             async with self._made:
                 self._made.notify_all()
 
+    def _refuse_when_closing(self) -> None:
+        # After the shutdown's reap, nothing may start: a proxy or a process started then
+        # would have no one left to stop it.
+        if self._closing:
+            raise SandboxUnavailable("the server is shutting down: nothing new runs")
+
     async def _make(self, spec: SandboxSpec) -> SandboxHandle:
         handle, state = self._supervisor.plan(spec)
         self._supervisor.save(handle, state)  # first: destroy finds what a crash left
@@ -315,6 +321,7 @@ class BubblewrapSandbox:
     ) -> ExecResult:
         check_argv(tuple(argv))
         check_env(env or {})
+        self._refuse_when_closing()
         state = self._supervisor.load(handle)
         if not (egress and state.allowed_hosts):
             command = self._command(state, argv, env=env, port=None)
@@ -340,6 +347,7 @@ class BubblewrapSandbox:
         env: Mapping[str, str] | None = None,
     ) -> ServiceHandle:
         check_argv(tuple(argv))
+        self._refuse_when_closing()
         check_port(port)
         check_env(env or {})
         state = self._supervisor.load(handle)

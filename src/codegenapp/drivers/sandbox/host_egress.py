@@ -99,7 +99,12 @@ class HostEgress:
         record = supervisor.store.egress(handle.id)
         current = self._open.get(handle.id)
         if record is None or not is_alive(record.process):
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Not `parents`: a sandbox destroyed meanwhile must not get its directory back
+            # (its proxy would then be recorded where no destroy will look again).
+            try:
+                directory.mkdir(mode=0o700, exist_ok=True)
+            except FileNotFoundError:
+                raise SandboxError(f"sandbox {handle.id} was destroyed") from None
             port = free_port()
             config = write_proxy_files(
                 directory, allowed_hosts=state.allowed_hosts, listen="127.0.0.1", port=port
