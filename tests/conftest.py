@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -81,11 +82,37 @@ def settings(make_settings: SettingsFactory) -> Settings:
     return make_settings()
 
 
+def processes_naming(path: Path) -> list[str]:
+    """The command lines of running processes that name `path` (a sandbox's command, proxy or
+    watchdog names its home)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # it ended meanwhile
+            continue
+        if str(path).encode() in cmdline:
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace")[:300])
+    return found
+
+
 @pytest.fixture
 async def backend(settings: Settings) -> AsyncIterator[Runtime]:
     """The whole back end in this process: database, bus, drivers, workflows."""
     async with running(settings) as runtime:
         yield runtime
+    await _nothing_left(settings.home)
+
+
+async def _nothing_left(home: Path) -> None:
+    """Once a back end has shut down, no process of its sandboxes may run on: nobody would
+    ever stop it. Killed ones take a moment to go (polled: /proc sends no event)."""
+    deadline = time.monotonic() + 5
+    while (left := processes_naming(home)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not left, "processes outlived their back end's shutdown:\n" + "\n".join(left)
 
 
 class Server:
@@ -135,6 +162,7 @@ async def serve(settings: Settings) -> AsyncIterator[Server]:
         uv.should_exit = True
         await task
         sock.close()
+    await _nothing_left(settings.home)
 
 
 @pytest.fixture
