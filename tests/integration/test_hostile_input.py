@@ -3,10 +3,14 @@ in the one error shape, naming the field; the server stays healthy; nothing is h
 no file of the server's is read or revealed."""
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -359,3 +363,90 @@ async def test_a_bad_id_or_name_on_the_secrets_routes_is_a_422_naming_it(
     body = {"name": "KEY", "value": "long enough"} if method == "POST" else None
     _, fields = _refusal(await client.request(method, path, json=body))
     assert parameter in fields, fields
+
+
+# --- GitHub's webhook: signed, so only GitHub (or whoever holds the secret) gets this far ----
+
+WEBHOOK_SECRET = "hostile-webhook-secret"
+OPENED = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures/github-webhooks/pull_request/opened.payload.json"
+)
+
+
+def _signed(body: bytes, event: str) -> dict[str, str]:
+    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": f"hostile-{hashlib.sha256(body).hexdigest()[:16]}",
+        "X-Hub-Signature-256": f"sha256={digest}",
+        "Content-Type": "application/json",
+    }
+
+
+def _opened(change: Callable[[dict[str, Any]], None]) -> bytes:
+    payload = json.loads(OPENED.read_text())
+    change(payload)
+    return json.dumps(payload).encode()
+
+
+@pytest.fixture
+async def hooked(make_settings: SettingsFactory, database_url: str | None) -> AsyncIterator[Server]:
+    settings = make_settings(database_url=database_url, github_webhook_secret=WEBHOOK_SECRET)
+    async for server in serve(settings):
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda p: p["pull_request"].update(number=2**70), "pull_request.number"),
+        (lambda p: p["pull_request"]["head"].update(sha="x" * 300), "pull_request.head.sha"),
+        (lambda p: p["pull_request"].update(title="a\u0000b"), "pull_request.title"),
+        (lambda p: p["pull_request"]["head"].update(ref="\ud800"), "pull_request.head.ref"),
+        (lambda p: p["repository"].update(full_name="a/" + "b" * 5000), "repository.full_name"),
+    ],
+)
+async def test_a_signed_delivery_with_a_field_we_cannot_store_is_a_400_naming_it(
+    hooked: Server, change: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    body = _opened(change)
+    async with httpx.AsyncClient(base_url=hooked.url) as hook:
+        answer = await hook.post(
+            "/api/v1/webhooks/github", content=body, headers=_signed(body, "pull_request")
+        )
+    detail, _ = _refusal(answer, 400)
+    assert field in detail, detail
+    await _healthy_fast(hooked)
+
+
+async def test_a_signed_delivery_nested_past_any_parser_is_a_400_not_a_crash(
+    hooked: Server,
+) -> None:
+    body = b'{"zen": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    async with httpx.AsyncClient(base_url=hooked.url) as hook:
+        answer = await hook.post(
+            "/api/v1/webhooks/github", content=body, headers=_signed(body, "ping")
+        )
+    _refusal(answer, 400)
+    await _healthy_fast(hooked)
+
+
+async def test_a_signed_delivery_with_nul_or_a_lone_surrogate_where_we_do_not_read_is_stored(
+    hooked: Server,
+) -> None:
+    body = b'{"zen": "a\\u0000b\\ud800", "hook_id": 1}'  # ignored fields, stored as they came
+    async with httpx.AsyncClient(base_url=hooked.url) as hook:
+        answer = await hook.post(
+            "/api/v1/webhooks/github", content=body, headers=_signed(body, "ping")
+        )
+    assert answer.status_code == 202, answer.text
+    await _healthy_fast(hooked)
+
+
+@pytest.mark.parametrize("action", ["merge", "retry"])
+async def test_a_validation_action_on_an_id_beyond_the_database_is_a_422_naming_it(
+    client: httpx.AsyncClient, action: str
+) -> None:
+    _, fields = _refusal(await client.post(f"/api/v1/validations/{BIG}/{action}"))
+    assert list(fields) == ["validation_id"], fields

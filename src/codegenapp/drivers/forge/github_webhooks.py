@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from typing import cast
+from typing import Annotated, cast
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from codegenapp.domain.events import JsonObject
+from codegenapp.domain.limits import MAX_ID, STORABLE
 from codegenapp.drivers.forge import WebhookDelivery
 from codegenapp.drivers.forge.events import (
     BranchPushed,
@@ -73,6 +74,8 @@ def load_payload(body: bytes) -> JsonObject:
     when the webhook's content type is application/json)."""
     try:
         payload = json.loads(body)
+    except RecursionError:
+        raise WebhookInvalid("the body is JSON nested too deeply to read") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise WebhookInvalid(
             f"the body is not JSON ({error}); set the webhook's content type to application/json"
@@ -116,23 +119,31 @@ class _Read(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# What we read is stored (pull requests, validations): bounded as the columns are, and text the
+# database can hold, so that a strange delivery is a 400 naming the field, never a failure later.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=255), STORABLE]
+LongText = Annotated[str, StringConstraints(max_length=4096), STORABLE]
+Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")]
+Number = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class _Repository(_Read):
-    full_name: str
+    full_name: Text
 
 
 class _User(_Read):
-    login: str
+    login: Annotated[str, StringConstraints(min_length=1, max_length=100), STORABLE]
 
 
 class _Ref(_Read):
-    ref: str
-    sha: str
+    ref: Text
+    sha: Sha
 
 
 class _PullRequest(_Read):
-    number: int
-    html_url: str
-    title: str
+    number: Number
+    html_url: LongText
+    title: LongText
     user: _User
     head: _Ref
     base: _Ref
@@ -147,19 +158,19 @@ class _PullRequestDelivery(_Read):
 
 
 class _PushDelivery(_Read):
-    ref: str
-    after: str
+    ref: LongText
+    after: Sha
     deleted: bool = False
     repository: _Repository
 
 
 class _PullNumber(_Read):
-    number: int
+    number: Number
 
 
 class _CheckTarget(_Read):
-    head_sha: str
-    pull_requests: list[_PullNumber] = []
+    head_sha: Sha
+    pull_requests: list[_PullNumber] = Field(default_factory=list, max_length=100)
 
 
 class _CheckRunDelivery(_Read):
