@@ -14,8 +14,6 @@ is busy. Run: `make bench` (or `.venv/bin/python bench/abuse.py`).
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from machine import describe
+from served import served
 
 TOKEN = "bench-token-" + "x" * 24
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -38,12 +37,6 @@ MALFORMED = [
     ("PUT", "/api/v1/projects/1", b"[" * 50_000, {"Content-Type": "application/json"}),
     ("DELETE", "/api/v1/agent-runs", b"", {}),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -205,29 +198,13 @@ def run(clients: int, seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="codegenapp-bench-abuse-") as tmp:
         work = Path(tmp)
         repo = make_repository(work)
-        port = free_port()
         env = {
-            **os.environ,
             "CODEGENAPP_HOME": str(work / "home"),
             "CODEGENAPP_ADMIN_TOKEN": TOKEN,
             "CODEGENAPP_REPOSITORY_ROOTS": str(work),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "codegenapp.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            for line in server.stdout:
-                if line.startswith("Ready on"):
-                    break
-            asyncio.run(measure(f"http://127.0.0.1:{port}", repo, clients, seconds))
-        finally:
-            server.terminate()
-            server.communicate(timeout=30)
+        with served(env) as url:
+            asyncio.run(measure(url, repo, clients, seconds))
 
 
 def main() -> None:

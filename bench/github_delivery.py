@@ -21,8 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from abuse import free_port, percentile
+from abuse import percentile
 from machine import describe
+from served import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fake GitHub
 from tests.fakes.github import FakeGitHub

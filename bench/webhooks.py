@@ -15,8 +15,6 @@ import hashlib
 import hmac
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -26,8 +24,9 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from abuse import free_port, percentile
+from abuse import percentile
 from machine import describe
+from served import served
 from validation_overhead import PG_ADMIN
 
 TOKEN = "bench-token-" + "x" * 24
@@ -116,30 +115,14 @@ def run(deliveries: int, database_url: str | None) -> None:
     print(f"webhook benchmark on {describe()}")
     print(f"database: {'PostgreSQL' if database_url else 'SQLite'}")
     with tempfile.TemporaryDirectory(prefix="codegenapp-bench-webhooks-") as tmp:
-        port = free_port()
         env = {
-            **os.environ,
             "CODEGENAPP_HOME": str(Path(tmp) / "home"),
             "CODEGENAPP_ADMIN_TOKEN": TOKEN,
             "GITHUB_WEBHOOK_SECRET": SECRET,
             **({"DATABASE_URL": database_url} if database_url else {}),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "codegenapp.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            for output in server.stdout:
-                if output.startswith("Ready on"):
-                    break
-            asyncio.run(measure(f"http://127.0.0.1:{port}", deliveries))
-        finally:
-            server.terminate()
-            server.communicate(timeout=30)
+        with served(env) as url:
+            asyncio.run(measure(url, deliveries))
 
 
 def main() -> None:
