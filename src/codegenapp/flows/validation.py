@@ -1,9 +1,11 @@
 """The validation flow: one attempt on a pull request's head, the triage of a failure, then the
 verdict and the merge.
 
-    prepare (the base's sha; its baseline started beside us)
-      → attempt (snapshot → clone → deploy → health → web_eval → cleanup; once more in a fresh
-                 sandbox if the sandbox itself failed)
+    base, a child workflow beside the attempt (the base's sha, its baseline queued): a
+      forge call that the attempt's first step need not wait for
+    attempt (snapshot → clone → deploy → health → web_eval → cleanup; once more in a fresh
+             sandbox if the sandbox itself failed)
+      → the base's answer
       → triage (whose fault: the code's, the settings' if the base fails the same way, ours)
       → conclude (status, checks, error context; on the forge: check runs or statuses, and
                   the pull request's report comment after a failure)
@@ -70,10 +72,9 @@ class ValidationReport:
 @DBOS.workflow(name="validation")
 async def validation_flow(validation_id: int) -> ValidationReport:
     try:
-        baseline_id = await prepare(validation_id)
-        if baseline_id is not None:
-            await launch_on_baseline_queue(baseline_id)
+        base = await DBOS.start_workflow_async(base_flow, validation_id)
         attempt = await run_attempt(validation_id)
+        baseline_id = await base.get_result(polling_interval_sec=RESULT_POLL_SEC)
         fault = await triage(attempt, baseline_id)
         report = await conclude(validation_id, attempt, fault)
         passed = report.status is ValidationStatus.PASSED
@@ -100,6 +101,17 @@ async def launch_baseline(project_id: int) -> int | None:
     """Validate the project's base branch as it is now, unless that was done (or started)
     under the same settings; the baseline's id, or None (no branch, or baselines are off)."""
     baseline_id = await ensure_baseline(project_id, None)
+    if baseline_id is not None:
+        await launch_on_baseline_queue(baseline_id)
+    return baseline_id
+
+
+@DBOS.workflow(name="validation.base")
+async def base_flow(validation_id: int) -> int | None:
+    """The base a validation is compared with, and its baseline (queued if new): apart from
+    the attempt, since reading the base branch's head is a forge call (a round trip to
+    GitHub) that the attempt's first step need not wait for."""
+    baseline_id = await prepare(validation_id)
     if baseline_id is not None:
         await launch_on_baseline_queue(baseline_id)
     return baseline_id
