@@ -224,3 +224,47 @@ async def test_a_comment_copying_our_marker_is_never_taken_for_ours(
     theirs, ours = await github.until(ours_too)
     assert theirs.body == spoof  # untouched
     assert ours.body.startswith(COMMENT_MARKER)
+
+
+@pytest.fixture
+async def one_worker_server(
+    make_settings: SettingsFactory, github: FakeGitHub
+) -> AsyncIterator[Server]:
+    async for running in serve_on(
+        make_settings,
+        github,
+        validation_concurrency=1,
+        github_app_id=github.app_id,
+        github_app_private_key=github.private_key_pem,
+    ):
+        yield running
+
+
+async def test_a_queued_validation_shows_a_queued_check_run_until_it_is_stopped_in_the_queue(
+    one_worker_server: Server, github: FakeGitHub
+) -> None:
+    project_id = await create_project(
+        one_worker_server,
+        deployment_settings={"build_command": "sleep 60"},  # holds the only worker
+        validation_settings={"validate_base_branch": False},
+    )
+    busy = await github.push(REPO, "busy", {"n.txt": "1\n"}, "Busy")
+    first = await github.open_pull_request(REPO, "busy", "main", "Busy", "outsider")
+    await github.until(lambda: _run_in(github, busy, "in_progress"))
+    waiting = await github.push(REPO, "waiting", {"n.txt": "2\n"}, "Waiting")
+    second = await github.open_pull_request(REPO, "waiting", "main", "Waiting", "outsider")
+
+    queued = await github.until(lambda: _run_in(github, waiting, "queued"))
+    assert queued.output["title"] == "Attempt 1 queued"
+    async with one_worker_server.runtime.database.read() as session:
+        rows, _ = await validations.list_validations(session, project_id=project_id)
+    assert {r.head_sha: r.status for r in rows}[waiting] == ValidationStatus.QUEUED
+    for pr in (first, second):
+        github.close_pull_request(REPO, pr.number)
+    stopped = await github.until(lambda: _run_in(github, waiting, "completed"))
+    assert stopped.conclusion == "cancelled"
+
+
+def _run_in(github: FakeGitHub, sha: str, status: str) -> CheckRun | None:
+    runs = [run for run in github.check_runs(REPO, sha) if run.name == "codegenapp"]
+    return runs[0] if runs and runs[0].status == status else None

@@ -19,7 +19,7 @@ from codegenapp.domain.states import AgentRunStatus, ValidationStatus
 from codegenapp.drivers.agent import AgentJob
 from codegenapp.drivers.forge import ChangeRequest, ChangeState
 from codegenapp.errors import Conflict, InvalidInput, NotFound
-from codegenapp.flows import ended_runs, merge
+from codegenapp.flows import ended_runs, forge_reports, merge
 from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
@@ -44,6 +44,7 @@ async def launch_segment(run_id: int, segment: int) -> None:
 async def launch_validation(validation_id: int) -> None:
     with SetWorkflowID(workflow_id(validation_id)):
         await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation_id)
+    forge_reports.report_in_background(validation_id)
 
 
 async def start_run(
@@ -105,6 +106,7 @@ async def cancel_run(run_id: int) -> AgentRunRow:
     await DBOS.cancel_workflow_async(run_workflow_id(run_id, run.segment))
     for validation_id in open_ids:
         await DBOS.cancel_workflow_async(workflow_id(validation_id))
+        forge_reports.report_in_background(validation_id)
     if project is not None and run.agent_driver and run.agent_job_id:
         agent = runtime.drivers.agent(projects.agent_settings_of(project))
         with contextlib.suppress(Exception):  # the run is cancelled on our side regardless

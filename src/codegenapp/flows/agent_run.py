@@ -16,7 +16,7 @@ from dbos import DBOS, SetWorkflowID
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
 from codegenapp.domain.states import AgentRunStatus, ValidationStatus
-from codegenapp.flows import agent_turns
+from codegenapp.flows import agent_turns, forge_reports
 from codegenapp.flows.agent_turns import TurnKind, TurnOutcome
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import (
@@ -99,6 +99,7 @@ async def validate_until_settled(run_id: int, outcome: TurnOutcome, turn: int) -
         validation_id = await queue_validation(run_id, outcome.pull_request_id)
         with SetWorkflowID(workflow_id(validation_id)):
             handle = await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation_id)
+        forge_reports.report_in_background(validation_id)
         report = await handle.get_result(polling_interval_sec=RESULT_POLL_SEC)
         max_retries = await read_max_retries(run_id)
         verdict = _verdict(report, previous_signature, max_retries)

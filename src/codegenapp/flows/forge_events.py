@@ -23,6 +23,7 @@ from codegenapp.drivers.forge.events import (
     PullRequestChanged,
     RecheckRequested,
 )
+from codegenapp.flows import forge_reports
 from codegenapp.flows.actions import launch_validation
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import ensure_baseline, launch_on_baseline_queue, workflow_id
@@ -160,6 +161,7 @@ async def carry_out(plan: Plan) -> None:
     sandboxes go with them), start the queued ones."""
     for validation_id in plan.stopped:
         await DBOS.cancel_workflow_async(workflow_id(validation_id))
+        forge_reports.report_in_background(validation_id)
     for validation_id in plan.queued:
         await launch_validation(validation_id)
     for baseline_id in plan.baselines:

@@ -96,6 +96,23 @@ async def report_validation(validation_id: int, *, log_tail: str = "") -> None:
     await best_effort("report the validation on the forge", report())
 
 
+def report_in_background(validation_id: int) -> None:
+    """Show the validation as it is now on its commit, in a task of its own, so that the
+    forge's round trip holds nobody up. Called as it is queued (the check run is there before
+    a worker takes it) and as it is stopped (one stopped in the queue never runs, and would
+    stay "queued" on the forge forever)."""
+    _detach(report_validation(validation_id))
+
+
+def _detach(work: Awaitable[None]) -> None:
+    async def run() -> None:
+        await work
+
+    task = asyncio.create_task(run())
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
+
+
 async def comment_on_failure(validation_id: int, *, log_tail: str) -> None:
     """A failure of the code or of the settings (not one of ours) is told in the pull
     request's report comment, which each later attempt rewrites."""
@@ -165,6 +182,4 @@ class Progress:
             await self.settle()
             await self._send()
 
-        task = asyncio.create_task(finish())
-        _detached.add(task)
-        task.add_done_callback(_detached.discard)
+        _detach(finish())
