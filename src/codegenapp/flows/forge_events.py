@@ -8,15 +8,10 @@ commit (DBOS starts workflows from a workflow, not from inside a step). Each is 
 again with the same event: a head that has a validation is not validated twice.
 """
 
-from dataclasses import dataclass
-
 from dbos import DBOS
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
-from codegenapp.db.tables import ProjectRow, PullRequestRow
-from codegenapp.domain.lifecycles import ValidationMove
-from codegenapp.domain.states import ValidationStatus
+from codegenapp.db.queries import projects, pull_requests
+from codegenapp.db.tables import ProjectRow
 from codegenapp.drivers.forge.events import (
     BranchPushed,
     PullRequestAction,
@@ -24,25 +19,11 @@ from codegenapp.drivers.forge.events import (
     RecheckRequested,
 )
 from codegenapp.flows import forge_reports
+from codegenapp.flows import pull_request_heads as heads
 from codegenapp.flows.actions import launch_validation
+from codegenapp.flows.pull_request_heads import Plan
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import ensure_baseline, launch_on_baseline_queue, workflow_id
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    note: str
-    queued: tuple[int, ...] = ()  # validations to launch
-    stopped: tuple[int, ...] = ()  # validations whose workflows to cancel
-    baselines: tuple[int, ...] = ()  # baselines to launch
-
-    def __add__(self, other: "Plan") -> "Plan":
-        return Plan(
-            f"{self.note}; {other.note}" if self.note else other.note,
-            self.queued + other.queued,
-            self.stopped + other.stopped,
-            self.baselines + other.baselines,
-        )
 
 
 async def on_pull_request(project: ProjectRow, event: PullRequestChanged) -> Plan:
@@ -52,7 +33,7 @@ async def on_pull_request(project: ProjectRow, event: PullRequestChanged) -> Pla
         return Plan(f"#{event.number} targets {event.base_branch}, not {project.default_branch}")
     if event.draft and not projects.settings_of(project).validation_settings.validate_drafts:
         return Plan(f"#{event.number} is a draft: validated once ready (or with validate_drafts)")
-    return await _new_head(project, event)
+    return await heads.new_head(project, event)
 
 
 async def on_push(project: ProjectRow, event: BranchPushed) -> Plan:
@@ -80,37 +61,10 @@ async def on_recheck(project: ProjectRow, event: RecheckRequested) -> Plan:
         stopped: list[int] = []
         queued: list[int] = []
         for pr in pulls:
-            stopped += await _stop(session, pr, why="a re-run was asked on the forge")
-            queued.append(await _queue(session, pr))
+            stopped += await heads.stop(session, pr, why="a re-run was asked on the forge")
+            queued.append(await heads.queue(session, pr))
     numbers = ", ".join(f"#{pr.number}" for pr in pulls)
     return Plan(f"re-run of {numbers}: validations queued", tuple(queued), tuple(stopped))
-
-
-async def _new_head(project: ProjectRow, event: PullRequestChanged) -> Plan:
-    """Record the pull request at its head and queue that head's validation; a validation of
-    an older head is superseded (cancelled: its sandbox goes with its workflow)."""
-    async with current().database.transaction() as session:
-        pr = await pull_requests.record_pull_request(
-            session,
-            project_id=project.id,
-            agent_run_id=None,
-            number=event.number,
-            url=event.url,
-            title=event.title,
-            branch=event.head_branch,
-            base_branch=event.base_branch,
-            head_sha=event.head_sha,
-            author=event.author,
-        )
-        superseded = await _stop(
-            session, pr, why=f"superseded by {pr.head_sha[:12]}", keep_head=True
-        )
-        if await validations.validation_of_head(session, pr.id, pr.head_sha) is not None:
-            note = f"#{pr.number} at {pr.head_sha[:12]} has its validation already"
-            return Plan(note, stopped=tuple(superseded))
-        validation_id = await _queue(session, pr)
-    note = f"#{event.number} at {event.head_sha[:12]}: validation {validation_id} queued"
-    return Plan(note, (validation_id,), tuple(superseded))
 
 
 async def _close(project: ProjectRow, event: PullRequestChanged) -> Plan:
@@ -121,39 +75,9 @@ async def _close(project: ProjectRow, event: PullRequestChanged) -> Plan:
         if pr is None:
             return Plan(f"#{event.number} was closed; it was never validated here")
         await pull_requests.close_pull_request(session, pr, merged=event.merged)
-        stopped = await _stop(session, pr, why="the pull request was closed")
+        stopped = await heads.stop(session, pr, why="the pull request was closed")
     word = "merged" if event.merged else "closed"
     return Plan(f"#{event.number} {word}: {len(stopped)} cancelled", stopped=tuple(stopped))
-
-
-async def _stop(
-    session: AsyncSession, pr: PullRequestRow, *, why: str, keep_head: bool = False
-) -> list[int]:
-    """End the pull request's unfinished validations (those of older heads only, with
-    `keep_head`); their ids, for their workflows to be cancelled after the commit."""
-    stopped = []
-    for validation in await validations.unfinished_validations(session, pr.id):
-        if keep_head and validation.head_sha == pr.head_sha:
-            continue
-        await validations.finish_validation(
-            session,
-            validation.id,
-            status=ValidationStatus.CANCELLED,
-            by=ValidationMove.SUPERSEDE if keep_head else ValidationMove.CANCEL,
-            failed_step=None,
-            reason=why,
-        )
-        stopped.append(validation.id)
-    return stopped
-
-
-async def _queue(session: AsyncSession, pr: PullRequestRow) -> int:
-    run_id = await agent_runs.run_of_pull_request(session, pr.id)
-    attempt = await validations.next_attempt(session, pr.id)
-    validation = await validations.create_validation(
-        session, pull_request=pr, agent_run_id=run_id, attempt=attempt
-    )
-    return validation.id
 
 
 async def carry_out(plan: Plan) -> None:

@@ -10,10 +10,9 @@ from datetime import timedelta
 from codegenapp.db.queries import projects
 from codegenapp.db.tables import ProjectRow
 from codegenapp.domain.repositories import ForgeKind
-from codegenapp.drivers.forge import ChangeRequest
-from codegenapp.drivers.forge.events import PullRequestAction, PullRequestChanged
 from codegenapp.errors import CodegenAppError
 from codegenapp.flows import forge_events, webhooks
+from codegenapp.flows import pull_request_heads as heads
 from codegenapp.flows.runtime import current
 
 log = logging.getLogger(__name__)
@@ -51,26 +50,10 @@ async def sweep_once() -> list[str]:
 
 async def _sweep(project: ProjectRow) -> str:
     forge = current().drivers.forge(projects.forge_of(project))
-    plan = forge_events.Plan("")
+    plan = heads.Plan("")
     for change in await forge.list_open_change_requests(project.repository):
-        found = await forge_events.on_pull_request(project, _as_event(project, change))
+        found = await forge_events.on_pull_request(project, heads.as_event(project, change))
         if found.queued:  # only news: a head that has its validation says nothing
             plan += found
     await forge_events.carry_out(plan)
     return plan.note
-
-
-def _as_event(project: ProjectRow, change: ChangeRequest) -> PullRequestChanged:
-    return PullRequestChanged(
-        repository=project.repository,
-        action=PullRequestAction.SYNCHRONIZE,
-        number=change.number,
-        url=change.url,
-        title=change.title,
-        author=change.author or "ghost",
-        head_branch=change.head_branch,
-        head_sha=change.head_sha,
-        base_branch=change.base_branch,
-        draft=change.draft,
-        merged=False,
-    )

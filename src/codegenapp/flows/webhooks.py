@@ -28,7 +28,7 @@ from codegenapp.drivers.forge.events import (
 )
 from codegenapp.errors import WebhookInvalid
 from codegenapp.flows import forge_events
-from codegenapp.flows.forge_events import Plan
+from codegenapp.flows.pull_request_heads import Plan
 from codegenapp.flows.runtime import current
 
 log = logging.getLogger(__name__)
