@@ -132,6 +132,36 @@ async def test_an_allowed_authors_pull_request_is_merged_exactly_at_the_validate
     assert (merged.head_sha, merged.merge_commit_sha) == (head, row.merge_sha)
 
 
+async def test_a_push_between_validation_and_merge_refuses_the_merge_and_validates_the_new_head(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server, auto_merge_authors=["trusted"])
+    head = await github.push(REPO, "feature", {"check.py": PASSING_CHECK + "# ok\n"}, "Ok")
+    pr = await github.open_pull_request(REPO, "feature", "main", "Ok", "trusted")
+    pushed: list[str] = []
+
+    async def push_while_merging() -> None:
+        # Its webhooks are lost: only the refused merge can tell the server the head moved.
+        github.lose_next_delivery(2)
+        pushed.append(await github.push(REPO, "feature", {"late.txt": "1\n"}, "Late"))
+
+    github.before_next_merge(push_while_merging)
+
+    validation = await validation_of(server, project_id, head, *FINAL)
+    assert validation.status == ValidationStatus.PASSED, validation.reason
+    refused = await merge_decided(server, validation.id)
+    assert not refused.merged
+    assert "merge refused" in (refused.merge_blocked_reason or "")
+    assert f"moved to {pushed[0][:12]}, which is validated next" in (
+        refused.merge_blocked_reason or ""
+    )
+    again = await validation_of(server, project_id, pushed[0], *FINAL)
+    assert again.status == ValidationStatus.PASSED, again.reason
+    assert (await merge_decided(server, again.id)).merged
+    assert github.pull_request(REPO, pr.number).merge_commit_sha is not None
+    assert github.pull_request(REPO, pr.number).head_sha == pushed[0]
+
+
 async def test_a_failing_pull_request_gets_a_failure_status_and_is_not_merged(
     server: Server, github: FakeGitHub
 ) -> None:

@@ -9,6 +9,7 @@ from codegenapp.db.queries import agent_runs, projects, pull_requests, validatio
 from codegenapp.db.tables import ValidationRow
 from codegenapp.domain.merge_policy import decide_merge
 from codegenapp.domain.states import CheckName, CheckStatus
+from codegenapp.drivers.forge import ChangeRequest, ChangeState, Forge
 from codegenapp.errors import ForgeError, MergeRefused
 from codegenapp.flows import forge_reports
 from codegenapp.flows.runtime import current
@@ -19,6 +20,9 @@ class MergeOutcome:
     merged: bool
     merge_sha: str | None
     reason: str
+    # The pull request as it is now, when the merge was refused because its head moved
+    # since it was validated: the new head is to be validated.
+    moved: ChangeRequest | None = None
 
 
 @DBOS.step(name="validation.merge")
@@ -57,7 +61,7 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
         settings, checks, requested=requested, author=None if ours else pr.author
     )
     forge = runtime.drivers.forge(projects.forge_of(project))
-    reason, merge_sha = decision.reason, None
+    reason, merge_sha, moved = decision.reason, None, None
     if decision.allowed:
         try:
             result = await forge.merge(
@@ -72,6 +76,9 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
             merge_sha = result.merge_sha
         except MergeRefused as refused:
             reason = f"merge refused: {refused}"
+            moved = await _moved(forge, project.repository, pr.number, validation.head_sha)
+            if moved is not None:
+                reason += f"; the head moved to {moved.head_sha[:12]}, which is validated next"
         except ForgeError as failed:  # down or rate-limited past the driver's retries
             if requested:
                 raise  # the person who asked gets the forge's failure (a 502) at once
@@ -88,7 +95,21 @@ async def merge_validation(validation_id: int, *, requested: bool) -> MergeOutco
             settings=projects.settings_of(project),
         ),
     )
-    return MergeOutcome(merge_sha is not None, merge_sha, reason)
+    return MergeOutcome(merge_sha is not None, merge_sha, reason, moved)
+
+
+async def _moved(
+    forge: Forge, repository: str, number: int, validated: str
+) -> ChangeRequest | None:
+    """The open pull request, if its head is no longer the validated one; None otherwise, and
+    when the forge cannot say (the sweep finds a moved head later)."""
+    try:
+        change = await forge.get_change_request(repository, number)
+    except ForgeError:
+        return None
+    if change is None or change.state is not ChangeState.OPEN or change.head_sha == validated:
+        return None
+    return change
 
 
 def _comment(

@@ -32,8 +32,10 @@ from codegenapp.domain.error_context import ErrorContext, render_fix_prompt
 from codegenapp.domain.lifecycles import ValidationMove
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
+from codegenapp.drivers.forge import ChangeRequest
 from codegenapp.drivers.sandbox import SandboxHandle
 from codegenapp.flows import ended_runs, forge_reports, merge
+from codegenapp.flows import pull_request_heads as heads
 from codegenapp.flows.project_secrets import opened_secrets
 from codegenapp.flows.runtime import current
 from codegenapp.steps import StepContext
@@ -82,6 +84,8 @@ async def validation_flow(validation_id: int) -> ValidationReport:
             outcome = await merge.merge_if_allowed(validation_id)
             if outcome.merged:  # the base moved: validate it as it is now
                 await launch_baseline_after_merge(validation_id)
+            elif outcome.moved is not None:  # refused: a push came after the validation
+                await validate_moved_head(validation_id, outcome.moved)
             await settle_ended_run(validation_id)
     except Exception as error:
         # Our failure, not the pull request's: close the validation as an error so that
@@ -165,6 +169,26 @@ async def ensure_baseline(
                 session, project_id=project_id, branch=branch, sha=sha, settings_digest=digest
             )
         return found.id
+
+
+async def validate_moved_head(validation_id: int, change: ChangeRequest) -> None:
+    """Validate the pull request's new head, as its webhook would have asked (that webhook
+    may still come, or have been lost: the head is validated once either way)."""
+    plan = await record_moved_head(validation_id, change)
+    for queued in plan.queued:
+        with SetWorkflowID(workflow_id(queued)):
+            await DBOS.enqueue_workflow_async(QUEUE, validation_flow, queued)
+        forge_reports.report_in_background(queued)
+
+
+@DBOS.step(name="validation.head_moved")
+async def record_moved_head(validation_id: int, change: ChangeRequest) -> heads.Plan:
+    async with current().database.read() as session:
+        validation = await validations.require_validation(session, validation_id)
+        project = await projects.get_project(session, validation.project_id)
+    if project is None:
+        return heads.Plan("the project was deleted")
+    return await heads.new_head(project, heads.as_event(project, change))
 
 
 @DBOS.step(name="validation.baseline_after_merge")

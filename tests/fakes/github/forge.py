@@ -1,7 +1,7 @@
 """The one write path of the fake: every change, from a test or over HTTP, goes through here."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from tests.fakes.github import git
@@ -32,6 +32,9 @@ class Forge:
         self.installations: dict[int, User] = {}
         self.webhooks = Webhooks()
         self._locks: dict[str, asyncio.Lock] = {}
+        # What happens on GitHub just before the next merge requests are answered (a person
+        # pushing at the wrong moment), in order; each is used once.
+        self.before_merge: list[Callable[[], Awaitable[object]]] = []
 
     # Accounts and repositories
 

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, TypeVar
@@ -106,7 +106,7 @@ class FakeGitHub(Forge):
         await self.deliveries_sent()
         await self.stop()
         if kind is None:
-            left = self.traffic.armed()
+            left = self.traffic.armed() + ["before_next_merge"] * len(self.before_merge)
             assert not left, f"the fake GitHub was left with unused faults: {left}"
 
     # Credentials
@@ -240,6 +240,11 @@ class FakeGitHub(Forge):
         return self.webhooks.redeliver(guid)
 
     # Faults and the request log
+
+    def before_next_merge(self, happening: Callable[[], Awaitable[object]]) -> None:
+        """`happening` (a push, say) is done on GitHub just before the next merge request is
+        answered: what a merge that races a person looks like."""
+        self.before_merge.append(happening)
 
     def fail_next(self, n: int = 1, *, status: int = 502) -> None:
         self.traffic.fail_next(n, status)

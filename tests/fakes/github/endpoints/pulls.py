@@ -122,6 +122,8 @@ async def merge_pull(call: Call) -> Reply:
     pr = call.pull(repo)
     body = await call.json(optional=True)
     check(body, "PullRequest", MERGE)
+    if call.forge.before_merge:
+        await call.forge.before_merge.pop(0)()
     sha = await pulls.merge(
         call.forge,
         pr,
