@@ -12,7 +12,13 @@ CodegenAppError
 │   ├── MergeRefused      head moved, conflicts, dirty work tree            → 409
 │   └── WebhookInvalid    a webhook delivery that is not what the forge sends → 400
 ├── AgentError            the coding agent refused or failed
-│   └── AgentConfigInvalid  e.g. a recipe that does not parse               → 422
+│   ├── AgentConfigInvalid  e.g. a recipe that does not parse               → 422
+│   ├── AgentRefused        the agent's API said no; asking again will not help
+│   │   ├── AgentAccessDenied    the API key is unknown (401) or not in the organization (403)
+│   │   ├── AgentAllowanceSpent  the plan's run allowance is spent (402)
+│   │   ├── AgentNotFound        no such run, or no repository to run in (404)
+│   │   └── AgentRequestInvalid  the API rejected a value we sent (422)
+│   └── AgentUnavailable    unreachable, or 429/5xx still after capped retries
 └── SandboxError          the sandbox could not run what it was asked
     ├── SandboxUnavailable  no usable isolation on this machine
     └── StepTimedOut        a command outlived its timeout; it was killed
@@ -99,6 +105,45 @@ class AgentConfigInvalid(AgentError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class AgentRefused(AgentError):
+    """The agent's API refused the request and asking again unchanged will not help. The
+    message is the whole human reason (what we asked, and the API's own words); `status` is the
+    HTTP status it answered with."""
+
+    def __init__(self, reason: str, *, status: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class AgentAccessDenied(AgentRefused):
+    """The API key is unknown or expired (401), or its owner is not a member of the
+    organization (403)."""
+
+
+class AgentAllowanceSpent(AgentRefused):
+    """The organization's plan allows no more agent runs (402) until it is upgraded or renewed."""
+
+
+class AgentNotFound(AgentRefused):
+    """What the request names does not exist (404): the agent run, or, when starting one, any
+    repository of the organization to run in."""
+
+
+class AgentRequestInvalid(AgentRefused):
+    """The API rejected a value we sent (422); the reason names each field and what is wrong."""
+
+
+class AgentUnavailable(AgentError):
+    """The agent's API could not be reached, kept answering 429 or 5xx through every capped
+    retry, or answered in a shape we cannot read. `status` is its last HTTP status, if any."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 class SandboxError(CodegenAppError):
