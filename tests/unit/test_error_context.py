@@ -1,6 +1,14 @@
 """The error context handed back to an agent: condensed, masked, fenced as data."""
 
-from codegenapp.domain.error_context import ErrorContext, condense_log, render_fix_prompt
+import string
+
+from codegenapp.domain.error_context import (
+    LOG_TAIL_CHARS,
+    LOG_TAIL_LINES,
+    ErrorContext,
+    condense_log,
+    render_fix_prompt,
+)
 from codegenapp.domain.masking import Masker
 
 
@@ -30,12 +38,27 @@ def test_the_log_is_fenced_by_a_fence_longer_than_any_inside_it() -> None:
 
 
 def test_the_log_is_stripped_masked_and_bounded() -> None:
-    log = "\x1b[31mERROR\x1b[0m token=hunter2-secret\n" + "\n".join(f"line {n}" for n in range(500))
+    # Lines that differ only in numbers would be collapsed into one: these differ in words.
+    modules = [f"{a}{b}" for a in string.ascii_lowercase for b in string.ascii_lowercase][:500]
+    log = "\x1b[31mERROR\x1b[0m token=hunter2-secret\n" + "\n".join(
+        f"compiled module {name}" for name in modules
+    )
     tail = condense_log(log, Masker.for_secrets(["hunter2-secret"]))
     assert "\x1b" not in tail
     assert "hunter2-secret" not in tail
-    assert tail.splitlines()[-1] == "line 499"
-    assert len(tail.splitlines()) == 80
+    assert tail.splitlines()[0] == "ERROR token=***"
+    assert tail.splitlines()[-1] == f"compiled module {modules[-1]}"
+    assert len(tail.splitlines()) <= LOG_TAIL_LINES
+    assert len(tail) <= LOG_TAIL_CHARS
+    assert "lines left out" in tail
+
+
+def test_a_secret_is_masked_before_a_long_line_is_cut_short() -> None:
+    # Cut first, "hunter2-se…" would no longer be a secret the masker knows.
+    log = "x" * 195 + "hunter2-secret and more text after it\n" + "done\n"
+    tail = condense_log(log, Masker.for_secrets(["hunter2-secret"]))
+    assert "hunt" not in tail
+    assert "***" in tail
 
 
 def test_two_runs_of_the_same_failure_share_a_signature() -> None:

@@ -1,20 +1,20 @@
 """What a failed validation hands back to the agent: condensed, masked, fenced as data.
 
-The agent sees the failing step, the exit code, the tail of the log and the health-check
-answer, never a secret, never a terminal escape, and never text it could mistake for an
-instruction from us: the log travels inside a fence longer than any fence it contains.
+The agent sees the failing step, the exit code, the log condensed into a bug report (the
+test runner's summary and first failure, the start and the end) and the health-check answer,
+never a secret, never a terminal escape, and never text it could mistake for an instruction
+from us: the log travels inside a fence longer than any fence it contains.
 """
 
-import hashlib
 import re
 from dataclasses import dataclass
 
+from codegenapp.domain.fingerprints import failure_fingerprint
+from codegenapp.domain.log_condenser import condense
 from codegenapp.domain.masking import Masker, strip_ansi
 
 LOG_TAIL_LINES = 80
 LOG_TAIL_CHARS = 8000
-# Ids, shas, timings and counts differ between two runs of the same failure.
-_VOLATILE = re.compile(r"\b[0-9a-f]{7,40}\b|0x[0-9a-f]+|\d+", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +41,24 @@ class ErrorContext:
 def failure_signature(
     failed_step: str, failed_check: str | None, exit_code: int | None, log_tail: str
 ) -> str:
-    """Equal for two failures at the same step and check, with the same exit code and the
-    same last lines of log, whatever ids, shas, timings or counts differ.
+    """Equal for two failures at the same step and check, with the same exit code, whose logs
+    tell the same failure (see `fingerprints.failure_fingerprint`), whatever ids, shas,
+    timings or temporary paths differ.
 
     Two equal signatures in a row mean the agent's fix changed nothing that matters; a pull
     request's equal to its base branch's means the fault is the project's settings.
     """
-    tail = "\n".join(log_tail.splitlines()[-20:])
-    material = "\x1f".join(
-        [failed_step, failed_check or "", str(exit_code), _VOLATILE.sub("#", tail)]
-    )
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
+    where = failed_step if exit_code is None else f"{failed_step} (exit code {exit_code})"
+    return failure_fingerprint(where, failed_check, log_tail)
 
 
 def condense_log(log: str, masker: Masker) -> str:
-    """The last lines of a log, ANSI-stripped, secret-masked and bounded in size."""
-    clean = masker.mask(strip_ansi(log)).replace("\r\n", "\n")
-    lines = clean.splitlines()[-LOG_TAIL_LINES:]
-    tail = "\n".join(lines)
-    if len(tail) > LOG_TAIL_CHARS:
-        tail = "…" + tail[-LOG_TAIL_CHARS:]
-    return tail
+    """The log as a bug report of at most LOG_TAIL_LINES lines and LOG_TAIL_CHARS characters
+    (see `log_condenser.condense`): ANSI-stripped and secret-masked first, so that nothing is
+    kept or cut before every secret in it is masked."""
+    return condense(
+        masker.mask(strip_ansi(log)), max_lines=LOG_TAIL_LINES, max_chars=LOG_TAIL_CHARS
+    )
 
 
 def _fence_for(text: str) -> str:
@@ -97,6 +94,7 @@ def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
         lines += ["", "Health check answer:", f"{fence}text", context.health_answer, fence]
     if context.log_tail:
         fence = _fence_for(context.log_tail)
-        lines += ["", f"Last lines of the `{context.log_step or context.failed_step}` log:"]
+        step = context.log_step or context.failed_step
+        lines += ["", f"The `{step}` log, condensed (where lines were left out, it says so):"]
         lines += [f"{fence}text", context.log_tail, fence]
     return "\n".join(lines)
