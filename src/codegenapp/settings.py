@@ -76,6 +76,22 @@ class Settings(BaseSettings):
         description="Host directories (':'-separated) that bubblewrap sandboxes see read-only "
         "at the same path: toolchains outside /usr (e.g. /opt/node).",
     )
+    codegen_api_url: str = Field(
+        default="https://api.codegen.com",
+        validation_alias=_env("CODEGEN_API_URL", "CODEGENAPP_CODEGEN_API_URL"),
+        description="The Codegen API, for projects whose agent is codegen.",
+    )
+    codegen_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("CODEGEN_API_KEY", "CODEGENAPP_CODEGEN_API_KEY"),
+        description="A Codegen API key (codegen.com, Settings → API keys).",
+    )
+    codegen_org_id: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=_env("CODEGEN_ORG_ID", "CODEGENAPP_CODEGEN_ORG_ID"),
+        description="The Codegen organization whose agents work on this server's goals.",
+    )
     github_api_url: str = Field(
         default="https://api.github.com",
         validation_alias=_env("GITHUB_API_URL", "CODEGENAPP_GITHUB_API_URL"),

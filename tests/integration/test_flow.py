@@ -8,8 +8,8 @@ from tests.support.projects import APP, git, make_repository, merges_on, recipe_
 from tests.support.waiting import run_in, run_settled, until, validation_in
 
 from codegenapp.db.queries import pull_requests, validations
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -56,7 +56,7 @@ async def _project(
         name=f"project-{tmp_path.name}",
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(recipe=recipe),
+        agent=ScriptedAgentSettings(recipe=recipe),
         settings=settings,
     )
     return project.id, repo
@@ -181,7 +181,7 @@ async def test_a_plan_change_reaches_the_agent_and_a_plain_reply_completes_the_r
 
     assert run.status == AgentRunStatus.COMPLETED
     assert run.result == "Done, nothing to change."
-    agent = backend.drivers.agent(AgentSettings(recipe="- reply: unused\n"))
+    agent = backend.drivers.agent(ScriptedAgentSettings(recipe="- reply: unused\n"))
     prompts = agent.prompts(_job(run))  # type: ignore[attr-defined]
     assert "Use two steps instead" in prompts[-1]
 

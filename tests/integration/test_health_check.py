@@ -8,8 +8,8 @@ from tests.support.projects import make_repository, recipe_text
 from tests.support.waiting import run_settled
 
 from codegenapp.db.queries import validations
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -52,7 +52,7 @@ async def _validate(runtime: Runtime, tmp_path: Path, app: str) -> tuple[str, st
         name=f"health-{tmp_path.name}",
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(recipe=recipe_text([{"files": {"NOTES": "x\n"}}])),
+        agent=ScriptedAgentSettings(recipe=recipe_text([{"files": {"NOTES": "x\n"}}])),
         settings=settings,
     )
     run = await actions.start_run(project_id=project.id, goal="Anything")

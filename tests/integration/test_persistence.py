@@ -13,8 +13,9 @@ from codegenapp.db import migrate
 from codegenapp.db.engine import Database
 from codegenapp.db.queries import agent_runs, events, projects, pull_requests, tokens
 from codegenapp.db.tables import PullRequestRow, utcnow
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.events import EventRecord, EventType
-from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
+from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.domain.states import AgentRunStatus
 from codegenapp.drivers.agent.recipe import TurnKind, parse_recipe
 from codegenapp.settings import Settings
@@ -71,7 +72,7 @@ async def _project(db: Database) -> int:
             name="p",
             repository="/srv/p",
             default_branch="main",
-            agent=AgentSettings(recipe="/srv/recipe.yaml"),
+            agent=ScriptedAgentSettings(recipe="/srv/recipe.yaml"),
             settings=ProjectSettings(),
         )
     return project.id

@@ -23,8 +23,8 @@ from tests.support.waiting import run_settled, until
 
 from codegenapp.db.queries import pull_requests, validations
 from codegenapp.db.tables import ValidationRow
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -173,7 +173,9 @@ async def _new_project(
         name=f"{project.directory}-{kind}",
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(recipe=recipe_text(_readme_turn(files["README.md"] + README_CHANGE))),
+        agent=ScriptedAgentSettings(
+            recipe=recipe_text(_readme_turn(files["README.md"] + README_CHANGE))
+        ),
         settings=await _settings(project, kind),
     )
     return row.id, repo, files
@@ -281,7 +283,7 @@ async def test_a_real_node_project_installs_from_its_lock_and_a_later_build_uses
         name=None,
         repository=None,
         default_branch=None,
-        agent=AgentSettings(recipe=recipe_text(second_turn)),
+        agent=ScriptedAgentSettings(recipe=recipe_text(second_turn)),
         deployment=None,
         validation=None,
         notification=None,

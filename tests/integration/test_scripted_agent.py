@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.repositories import ForgeKind
-from codegenapp.drivers.agent import Agent, AgentJob, AgentJobStatus, AgentTask
+from codegenapp.drivers.agent import (
+    FIRST_TURN,
+    Agent,
+    AgentJob,
+    AgentJobStatus,
+    AgentTask,
+    TurnMarker,
+)
 from codegenapp.drivers.agent.scripted import ScriptedAgent
 from codegenapp.drivers.forge import ChangeRequest, ChangeState, Forge
 from codegenapp.drivers.forge.local_git import LocalGitForge
@@ -91,7 +98,7 @@ def task_for(repo: Path, recipe: str, goal: str = "Add a health endpoint\n\nPlea
         repository=str(repo),
         base_branch="main",
         branch="codegen/run-7",
-        settings=AgentSettings(provider="scripted", recipe=recipe),
+        settings=ScriptedAgentSettings(provider="scripted", recipe=recipe),
     )
 
 
@@ -109,51 +116,42 @@ async def test_a_run_plans_opens_a_pull_request_updates_it_and_runs_out_of_turns
     task = task_for(repo, RECIPE)
 
     job = await agent.start(task, request_id="start")
-    planned = await agent.poll(job)
-    await agent.resume(job, "Go ahead", request_id="confirm")
-    opened = await agent.poll(job)
-    await agent.resume(job, "Say healthy", request_id="fix-1")
-    updated = await agent.poll(job)
-    await agent.resume(job, "Anything else?", request_id="more")
-    exhausted = await agent.poll(job)
+    planned = await agent.poll(job, turn=FIRST_TURN)
+    confirm = await agent.resume(job, "Go ahead", request_id="confirm")
+    opened = await agent.poll(job, turn=confirm)
+    first_head = git(repo, "rev-parse", "refs/heads/codegen/run-7")
+    fix = await agent.resume(job, "Say healthy", request_id="fix-1")
+    updated = await agent.poll(job, turn=fix)
+    second_head = git(repo, "rev-parse", "refs/heads/codegen/run-7")
+    more = await agent.resume(job, "Anything else?", request_id="more")
+    exhausted = await agent.poll(job, turn=more)
 
-    assert (planned.status, planned.turn, planned.plan) == (
-        AgentJobStatus.WAITING,
-        1,
-        "1. Add a /health endpoint\n",
-    )
+    assert (confirm, fix, more) == ("1", "2", "3")
+    assert (planned.status, planned.plan) == (AgentJobStatus.WAITING, "1. Add a /health endpoint\n")
     assert planned.pull_request is None
     first = opened.pull_request
     assert first is not None
-    assert (opened.status, opened.turn, opened.reply) == (
-        AgentJobStatus.WAITING,
-        2,
-        "Opened a pull request",
-    )
+    assert (opened.status, opened.reply) == (AgentJobStatus.WAITING, "Opened a pull request")
     assert first.branch == "codegen/run-7"
-    assert git(repo, "show", f"{first.head_sha}:app.py") == 'print("health")'
-    assert git(repo, "show", f"{first.head_sha}:docs/health.md") == "GET /health"
-    assert "old.py" not in git(repo, "ls-tree", "--name-only", first.head_sha)
-    assert git(repo, "log", "-1", "--format=%s|%an", first.head_sha) == (
+    assert git(repo, "show", f"{first_head}:app.py") == 'print("health")'
+    assert git(repo, "show", f"{first_head}:docs/health.md") == "GET /health"
+    assert "old.py" not in git(repo, "ls-tree", "--name-only", first_head)
+    assert git(repo, "log", "-1", "--format=%s|%an", first_head) == (
         "Add /health|Scripted agent (CodegenApp)"
     )
     second = updated.pull_request
     assert second is not None
     assert (second.number, second.url) == (first.number, first.url)
-    assert git(repo, "rev-parse", f"{second.head_sha}^") == first.head_sha
-    assert git(repo, "log", "-1", "--format=%s", second.head_sha) == "Scripted change 3"
+    assert git(repo, "rev-parse", f"{second_head}^") == first_head
+    assert git(repo, "log", "-1", "--format=%s", second_head) == "Scripted change 3"
     change = await forge.get_change_request(str(repo), first.number)
     assert change is not None
     assert (change.title, change.head_sha, change.state) == (
         "Add a health endpoint",
-        second.head_sha,
+        second_head,
         ChangeState.OPEN,
     )
-    assert (exhausted.status, exhausted.turn, exhausted.pull_request) == (
-        AgentJobStatus.FAILED,
-        4,
-        None,
-    )
+    assert (exhausted.status, exhausted.pull_request) == (AgentJobStatus.FAILED, None)
     assert exhausted.error == "the recipe has no turn left for this message"
     # The agent wrote through plumbing only: the checked-out work tree never moved.
     assert git(repo, "status", "--porcelain") == ""
@@ -170,10 +168,10 @@ async def test_a_bare_repository_gets_the_commits_and_the_pull_request(
     recipe = "- files: {a.txt: a}\n  delete: [old.py]\n"
 
     job = await agent.start(task_for(bare, recipe), request_id="s")
-    state = await agent.poll(job)
+    state = await agent.poll(job, turn=FIRST_TURN)
 
     assert state.pull_request is not None, state.error
-    assert git(bare, "ls-tree", "--name-only", state.pull_request.head_sha).split() == [
+    assert git(bare, "ls-tree", "--name-only", "refs/heads/codegen/run-7").split() == [
         "README.md",
         "a.txt",
     ]
@@ -186,7 +184,7 @@ async def test_the_pull_request_title_defaults_to_the_goals_first_line(
     recipe = "- files: {a.txt: a}\n"
 
     job = await agent.start(task_for(repo, recipe, goal="\nFix the login\nDetails"), request_id="r")
-    state = await agent.poll(job)
+    state = await agent.poll(job, turn=FIRST_TURN)
 
     assert state.pull_request is not None
     change = await forge.get_change_request(str(repo), state.pull_request.number)
@@ -206,8 +204,7 @@ async def test_starting_again_with_the_same_request_id_returns_the_same_job(
 
     assert again == job
     assert other != job
-    state = await agent.poll(job)
-    assert state.turn == 1
+    assert (await agent.poll(job, turn=FIRST_TURN)).status is AgentJobStatus.WAITING
     assert agent.prompts(job) == [task.goal]
 
 
@@ -215,13 +212,15 @@ async def test_resuming_again_with_the_same_request_id_sends_nothing_new(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
     job = await agent.start(task_for(repo, RECIPE), request_id="s")
-    await agent.resume(job, "Go ahead", request_id="confirm")
+    marker = await agent.resume(job, "Go ahead", request_id="confirm")
     head = git(repo, "rev-parse", "refs/heads/codegen/run-7")
 
-    await agent.resume(job, "Go ahead", request_id="confirm")
+    again = await agent.resume(job, "Go ahead", request_id="confirm")
 
-    state = await agent.poll(job)
-    assert state.turn == 2
+    assert again == marker
+    assert (await agent.poll(job, turn=again)).pull_request is not None
+    # A turn not yet opened is running, whatever the last answer says.
+    assert (await agent.poll(job, turn=TurnMarker("2"))).status is AgentJobStatus.RUNNING
     assert git(repo, "rev-parse", "refs/heads/codegen/run-7") == head
     assert agent.prompts(job) == ["Add a health endpoint\n\nPlease.", "Go ahead"]
 
@@ -247,11 +246,11 @@ async def test_progress_is_labelled_and_read_from_a_cursor(
     agent: ScriptedAgent, repo: Path, tmp_path: Path
 ) -> None:
     job = await agent.start(task_for(repo, RECIPE), request_id="s")
-    first = await agent.poll(job)
-    await agent.resume(job, "Go ahead", request_id="r")
+    first = await agent.poll(job, turn=FIRST_TURN)
+    marker = await agent.resume(job, "Go ahead", request_id="r")
 
-    newer = await agent.poll(job, since=first.cursor)
-    everything = await agent.poll(job)
+    newer = await agent.poll(job, turn=marker, since=first.cursor)
+    everything = await agent.poll(job, turn=marker)
 
     assert "[scripted agent] reading the code" in first.progress
     assert everything.progress == first.progress + newer.progress
@@ -267,7 +266,7 @@ async def test_a_fail_turn_ends_the_job_failed_and_it_takes_no_more_messages(
     recipe = "- fail: the goal is out of scope\n- reply: unreachable\n"
     job = await agent.start(task_for(repo, recipe), request_id="s")
 
-    state = await agent.poll(job)
+    state = await agent.poll(job, turn=FIRST_TURN)
     with pytest.raises(AgentError, match="is failed: the goal is out of scope"):
         await agent.resume(job, "try again", request_id="r")
 
@@ -284,7 +283,7 @@ async def test_editing_the_recipe_after_start_does_not_change_the_job(
     assert await agent.start(edited, request_id="s") == job
     await agent.resume(job, "yes", request_id="r")
 
-    assert (await agent.poll(job)).reply == "as recorded"
+    assert (await agent.poll(job, turn=FIRST_TURN)).reply == "as recorded"
 
 
 async def test_cancelling_is_idempotent_and_stops_the_job(
@@ -295,7 +294,7 @@ async def test_cancelling_is_idempotent_and_stops_the_job(
     await agent.cancel(job)
     await agent.cancel(job)
 
-    state = await agent.poll(job)
+    state = await agent.poll(job, turn=FIRST_TURN)
     assert state.status is AgentJobStatus.CANCELLED
     assert state.progress.count("[scripted agent] cancelled") == 1
     with pytest.raises(AgentError, match="is cancelled"):
@@ -319,14 +318,18 @@ async def test_a_bad_recipe_is_refused_by_check_settings_and_start_creates_no_jo
 
 
 async def test_a_good_recipe_passes_check_settings(agent: ScriptedAgent) -> None:
-    await agent.check_settings(AgentSettings(provider="scripted", recipe=RECIPE))
+    await agent.check_settings(ScriptedAgentSettings(provider="scripted", recipe=RECIPE))
 
 
 async def test_an_unknown_job_is_an_agent_error(agent: ScriptedAgent) -> None:
     with pytest.raises(AgentError, match="no scripted job"):
-        await agent.poll(AgentJob(driver="scripted", external_id="1-0123456789abcdef"))
+        await agent.poll(
+            AgentJob(driver="scripted", external_id="1-0123456789abcdef"), turn=FIRST_TURN
+        )
     with pytest.raises(AgentError, match="is not a scripted agent job"):
-        await agent.poll(AgentJob(driver="scripted", external_id="../../etc/passwd"))
+        await agent.poll(
+            AgentJob(driver="scripted", external_id="../../etc/passwd"), turn=FIRST_TURN
+        )
 
 
 async def test_a_files_turn_without_a_base_branch_fails_the_job_clearly(
@@ -337,7 +340,7 @@ async def test_a_files_turn_without_a_base_branch_fails_the_job_clearly(
     task = AgentTask(task.run_id, task.goal, task.repository, "trunk", task.branch, task.settings)
 
     job = await agent.start(task, request_id="s")
-    state = await agent.poll(job)
+    state = await agent.poll(job, turn=FIRST_TURN)
 
     assert state.status is AgentJobStatus.FAILED
     assert state.error is not None
@@ -380,10 +383,9 @@ async def test_a_files_turn_replayed_after_a_crash_makes_no_second_commit(
         tmp_path / "agent-state", only(LocalGitForge([tmp_path], mirror_dir=tmp_path / "mirrors"))
     )
     job = await restarted.start(task, request_id="s")
-    state = await restarted.poll(job)
+    state = await restarted.poll(job, turn=FIRST_TURN)
 
     assert state.pull_request is not None
-    assert state.pull_request.head_sha == pushed
     assert git(repo, "rev-parse", "refs/heads/codegen/run-7") == pushed
     assert git(repo, "rev-list", "--count", "main..codegen/run-7") == "1"
-    assert (state.turn, restarted.prompts(job)) == (1, [task.goal])
+    assert restarted.prompts(job) == [task.goal]

@@ -11,8 +11,8 @@ from tests.support.waiting import run_settled, until
 
 from codegenapp.db.queries import projects, validations
 from codegenapp.db.tables import ValidationRow
+from codegenapp.domain.agent_settings import AgentSettings, ScriptedAgentSettings
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -54,7 +54,7 @@ async def _project(
         name=f"project-{tmp_path.name}",
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(recipe=recipe_text(turns)),
+        agent=ScriptedAgentSettings(recipe=recipe_text(turns)),
         settings=settings,
     )
     return project.id, repo

@@ -394,26 +394,6 @@ export interface components {
          */
         AgentRunStatus: "pending" | "running" | "waiting_input" | "validating" | "completed" | "failed" | "cancelled";
         /**
-         * AgentSettings
-         * @description Which agent answers the project's goals.
-         *
-         *     `scripted` replays a recipe (YAML text, stored with the project): it is the demo's and the
-         *     tests' stand-in for an AI.
-         */
-        AgentSettings: {
-            /**
-             * Provider
-             * @default scripted
-             * @constant
-             */
-            provider: "scripted";
-            /**
-             * Recipe
-             * @description The scripted agent's recipe: YAML text (not a path), checked at once.
-             */
-            recipe: string;
-        };
-        /**
          * BaselineSummary
          * @description The newest validation of the project's base branch: when it fails, pull requests that
          *     fail the same way are the settings' fault, not theirs.
@@ -444,6 +424,28 @@ export interface components {
          * @enum {string}
          */
         CheckStatus: "passed" | "failed" | "skipped";
+        /**
+         * CodegenAgentSettings
+         * @description `codegen`: the Codegen API, with the server's CODEGEN_API_KEY and CODEGEN_ORG_ID. Its
+         *     pull requests are validated through the project's GitHub forge.
+         */
+        CodegenAgentSettings: {
+            /**
+             * Model
+             * @description The model Codegen should use (default: the organization's).
+             */
+            model?: string | null;
+            /**
+             * Provider
+             * @constant
+             */
+            provider: "codegen";
+            /**
+             * Repo Id
+             * @description Codegen's id of the repository to work in (default: the organization's).
+             */
+            repo_id?: number | null;
+        };
         /** ContinueRequest */
         ContinueRequest: {
             /** Message */
@@ -662,7 +664,8 @@ export interface components {
         };
         /** ProjectCreate */
         ProjectCreate: {
-            agent: components["schemas"]["AgentSettings"];
+            /** Agent */
+            agent: components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"];
             /**
              * Default Branch
              * @default main
@@ -683,7 +686,8 @@ export interface components {
         };
         /** ProjectRead */
         ProjectRead: {
-            agent: components["schemas"]["AgentSettings"];
+            /** Agent */
+            agent: components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"];
             /**
              * Created At
              * Format: date-time
@@ -763,7 +767,8 @@ export interface components {
          * @description Fields left out keep their value; a settings section given replaces that section.
          */
         ProjectUpdate: {
-            agent?: components["schemas"]["AgentSettings"] | null;
+            /** Agent */
+            agent?: (components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"]) | null;
             /** Default Branch */
             default_branch?: string | null;
             deployment_settings?: components["schemas"]["DeploymentSettings"] | null;
@@ -853,6 +858,24 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * ScriptedAgentSettings
+         * @description `scripted` replays a recipe (YAML text, stored with the project): the demo's and the
+         *     tests' stand-in for an AI, never presented as one.
+         */
+        ScriptedAgentSettings: {
+            /**
+             * Provider
+             * @default scripted
+             * @constant
+             */
+            provider: "scripted";
+            /**
+             * Recipe
+             * @description The scripted agent's recipe: YAML text (not a path), checked at once.
+             */
+            recipe: string;
         };
         /**
          * StepName

@@ -4,6 +4,7 @@ import type { CheckName, DeploymentSettings, ForgeKind, Project, ProjectCreate, 
 export type Sandbox = NonNullable<DeploymentSettings["sandbox"]>;
 export type Network = DeploymentSettings["network"];
 export type MergeMethod = ValidationSettings["merge_method"];
+export type AgentProvider = NonNullable<Project["agent"]["provider"]>;
 
 export type Draft = {
   name: string;
@@ -11,8 +12,12 @@ export type Draft = {
   forge: ForgeKind;
   repository: string;
   default_branch: string;
+  provider: AgentProvider;
   /** The scripted agent's recipe: the YAML text itself (the API takes up to 262,144 characters). */
   recipe: string;
+  /** Codegen's repository id and model; "" for the organization's defaults. */
+  codegen_repo_id: string;
+  codegen_model: string;
   build_command: string;
   deploy_command: string;
   health_check_url: string;
@@ -60,7 +65,10 @@ export const FIELDS = [
   "repository",
   "default_branch",
   "agent",
+  "agent.provider",
   "agent.recipe",
+  "agent.repo_id",
+  "agent.model",
   "deployment_settings.build_command",
   "deployment_settings.deploy_command",
   "deployment_settings.health_check_url",
@@ -113,7 +121,10 @@ export function draftOf(project?: Project): Draft {
     forge: project?.forge ?? "local",
     repository: project?.repository ?? "",
     default_branch: project?.default_branch ?? "main",
-    recipe: project?.agent.recipe ?? "",
+    provider: project?.agent.provider ?? "scripted",
+    recipe: project?.agent.provider === "codegen" ? "" : (project?.agent.recipe ?? ""),
+    codegen_repo_id: project?.agent.provider === "codegen" ? String(project.agent.repo_id ?? "") : "",
+    codegen_model: project?.agent.provider === "codegen" ? (project.agent.model ?? "") : "",
     build_command: deployment?.build_command ?? "",
     deploy_command: deployment?.deploy_command ?? "",
     health_check_url: deployment?.health_check_url ?? "",
@@ -194,7 +205,14 @@ export function bodyOf(draft: Draft, kept?: Project): Built {
     forge: draft.forge,
     repository: draft.repository,
     default_branch: draft.default_branch,
-    agent: { ...kept?.agent, provider: "scripted", recipe: draft.recipe },
+    agent:
+      draft.provider === "codegen"
+        ? {
+            provider: "codegen",
+            repo_id: draft.codegen_repo_id.trim() ? whole("agent.repo_id", draft.codegen_repo_id.trim()) : null,
+            model: draft.codegen_model.trim() || null,
+          }
+        : { provider: "scripted", recipe: draft.recipe },
     deployment_settings: {
       ...deployment,
       build_command: draft.build_command,

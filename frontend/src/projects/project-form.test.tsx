@@ -79,6 +79,27 @@ describe("ProjectForm", () => {
     expect(server.calls[0]?.body).toMatchObject({ agent: { provider: "scripted", recipe: RECIPE } });
   });
 
+  it("chooses Codegen as the agent, sends its optional repository id and model, ", async () => {
+    const server = fakeApi({ "POST /api/v1/projects": { body: project() } });
+    const user = userEvent.setup();
+    renderWithCache(<ProjectForm />);
+    await user.type(screen.getByLabelText("Name"), "shop");
+    await user.type(screen.getByLabelText("Repository"), "acme/shop");
+    await user.selectOptions(screen.getByLabelText("Agent"), "Codegen");
+    expect(screen.queryByLabelText("Recipe")).not.toBeInTheDocument();
+    await enter(user, "Codegen repository id", "seven");
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+    expect(screen.getByLabelText("Codegen repository id")).toHaveAccessibleDescription(
+      expect.stringContaining("Enter a whole number."),
+    );
+    expect(server.calls).toEqual([]);
+
+    await enter(user, "Codegen repository id", "7");
+    await user.click(screen.getByRole("button", { name: "Create project" }));
+    await waitFor(() => expect(server.calls).toHaveLength(1));
+    expect(server.calls[0]?.body).toMatchObject({ agent: { provider: "codegen", repo_id: 7, model: null } });
+  });
+
   it("says what is wrong with a number before asking the API", async () => {
     const server = fakeApi();
     const user = userEvent.setup();

@@ -6,7 +6,7 @@ import { ApiError, api } from "../api/client";
 import { queryKeys } from "../api/query-keys";
 import type { CheckName, Project } from "../api/types";
 import { Button } from "../controls/button";
-import { SelectField, TextArea, TextField } from "../controls/field";
+import { TextArea, TextField } from "../controls/field";
 import { Problem } from "../controls/problem";
 import { Link } from "../routing/link";
 import { navigate, paths } from "../routing/routes";
@@ -15,6 +15,7 @@ import { Section, Toggle, type Bind, type GroupProps } from "./form-parts";
 import { MergeFields } from "./merge-fields";
 import { FIELDS, bodyOf, draftOf, type Draft, type Field } from "./project-draft";
 import { RepositoryFields } from "./repository-fields";
+import { AgentFields } from "./agent-fields";
 import { SandboxFields } from "./sandbox-fields";
 
 const CHECKS: Array<{ name: CheckName; label: string }> = [
@@ -99,23 +100,7 @@ export function ProjectForm({ project }: { project?: Project }) {
         <TextField label="Default branch" {...text("default_branch")} error={error("default_branch")} />
       </Section>
       <Section title="Agent">
-        <SelectField label="Agent" value="scripted" onChange={() => undefined}>
-          <option value="scripted">Scripted agent (not AI)</option>
-        </SelectField>
-        <div className="sm:col-span-2">
-          <TextArea
-            label="Recipe"
-            hint="The scripted agent's turns, as YAML (it replays them; it is not an AI)."
-            rows={12}
-            wrap="off"
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
-            className="font-mono"
-            {...text("recipe")}
-            error={error("agent.recipe") ?? error("agent")}
-          />
-        </div>
+        <AgentFields {...group} />
       </Section>
       <Section title="Deployment">
         <TextField label="Build command" className="font-mono" {...text("build_command")} error={error("deployment_settings.build_command")} />

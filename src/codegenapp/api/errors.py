@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from codegenapp.domain.agent_settings import AGENT_PROVIDERS
 from codegenapp.domain.limits import safe_for_json
 from codegenapp.errors import (
     AgentConfigInvalid,
@@ -124,12 +125,25 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems: list[Any] = list(error.errors())
     errors = [
-        field_error(problem.get("loc", ()), str(problem.get("msg", "")), str(problem.get("type")))
+        field_error(
+            _untagged(problem.get("loc", ())), str(problem.get("msg", "")), str(problem.get("type"))
+        )
         for problem in problems[:_MAX_ERRORS]
     ]
     if not errors:
         errors = [field_error(["body"], "is invalid")]
     return error_response(422, _one_line(errors), errors)
+
+
+def _untagged(loc: Iterable[object]) -> list[object]:
+    """The field as the body names it: pydantic puts the chosen member of a tagged union in
+    the location ("agent.scripted.recipe"), which no body ever says ("agent.recipe")."""
+    parts = list(loc)
+    return [
+        part
+        for index, part in enumerate(parts)
+        if not (index and parts[index - 1] == "agent" and part in AGENT_PROVIDERS)
+    ]
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

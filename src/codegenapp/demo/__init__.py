@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.events import EventRecord, EventType, JsonValue
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -110,7 +110,7 @@ async def start(runtime: Runtime) -> int:
         name=PROJECT_NAME,
         repository=str(repo),
         default_branch="main",
-        agent=AgentSettings(provider="scripted", recipe=recipe()),
+        agent=ScriptedAgentSettings(provider="scripted", recipe=recipe()),
         settings=DEMO_SETTINGS,
     )
     run = await actions.start_run(project_id=project.id, goal=GOAL)

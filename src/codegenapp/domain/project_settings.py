@@ -259,25 +259,6 @@ class NotificationSettings(_Settings):
         return value
 
 
-class AgentSettings(_Settings):
-    """Which agent answers the project's goals.
-
-    `scripted` replays a recipe (YAML text, stored with the project): it is the demo's and the
-    tests' stand-in for an AI.
-    """
-
-    provider: Literal["scripted"] = "scripted"
-    recipe: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=MAX_RECIPE_CHARS,
-            description="The scripted agent's recipe: YAML text (not a path), checked at once.",
-        ),
-        STORABLE,
-    ]
-
-
 class ProjectSettings(_Settings):
     """Everything about a project that steers its flows; stored and versioned together."""
 

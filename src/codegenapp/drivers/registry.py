@@ -4,9 +4,10 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.repositories import ForgeKind
 from codegenapp.drivers.agent import Agent
+from codegenapp.drivers.agent.codegen import CodegenAgent, codegen_api
 from codegenapp.drivers.agent.scripted import ScriptedAgent
 from codegenapp.drivers.forge import Forge, WebhookReader
 from codegenapp.drivers.forge.github import GitHubForge, github_forge
@@ -85,6 +86,7 @@ class Registry:
         self._scripted = ScriptedAgent(
             state_dir=settings.state_dir / "agents" / "scripted", forges=self.forge
         )
+        self._codegen = CodegenAgent(codegen_api(settings))
 
     def forge(self, kind: ForgeKind) -> Forge:
         if kind is ForgeKind.LOCAL:
@@ -106,6 +108,8 @@ class Registry:
         match settings.provider:
             case "scripted":
                 return self._scripted
+            case "codegen":
+                return self._codegen
 
     async def reap_sandboxes(self, *, mine: bool) -> list[str]:
         """Remove what dead workers' sandboxes left on this machine (at start-up), or with

@@ -51,15 +51,15 @@ async def agent_run_flow(run_id: int) -> None:
 async def _story(run_id: int) -> None:
     turn, message = await agent_turns.open_segment(run_id)
     if message is None:
-        await agent_turns.start(run_id, turn)
+        marker = await agent_turns.start(run_id, turn)
     else:
-        await agent_turns.resume(run_id, turn, message, "Sent your message to the agent")
-    outcome = await agent_turns.wait_for_turn(run_id, turn)
+        marker = await agent_turns.resume(run_id, turn, message, "Sent your message to the agent")
+    outcome = await agent_turns.wait_for_turn(run_id, marker)
     while outcome.kind is TurnKind.PLAN:
         answer = await wait_for_plan_answer(run_id)
         turn += 1
-        await agent_turns.resume(run_id, turn, answer, "Sent the plan answer to the agent")
-        outcome = await agent_turns.wait_for_turn(run_id, turn)
+        marker = await agent_turns.resume(run_id, turn, answer, "Sent the plan answer to the agent")
+        outcome = await agent_turns.wait_for_turn(run_id, marker)
     if outcome.kind is TurnKind.PULL_REQUEST:
         await validate_until_settled(run_id, outcome, turn)
     elif outcome.kind is TurnKind.REPLY:
@@ -109,8 +109,8 @@ async def validate_until_settled(run_id: int, outcome: TurnOutcome, turn: int) -
         previous_signature = report.signature
         turn += 1
         prompt = await read_error_context(validation_id)
-        await agent_turns.request_fix(run_id, turn, validation_id, prompt, report.attempt)
-        outcome = await agent_turns.wait_for_turn(run_id, turn)
+        marker = await agent_turns.request_fix(run_id, turn, validation_id, prompt, report.attempt)
+        outcome = await agent_turns.wait_for_turn(run_id, marker)
         if outcome.kind is not TurnKind.PULL_REQUEST:
             await finish(
                 run_id,

@@ -1,7 +1,9 @@
 """The agent-run flow's durable steps that talk to the agent: ask, wait for the turn, record it.
 
-A request id made of the run and the turn number makes every ask idempotent: a step that
-re-runs after a crash does not send the same message twice.
+Each ask carries a request id made of the run and the turn number, which an agent that can
+keep one uses to send a message once; others may get it twice when a step re-runs after a
+crash (at least once). Each ask returns the marker of the turn it opened, and the wait is for
+that turn, so an earlier turn's answer is never taken for the new one.
 """
 
 import asyncio
@@ -14,7 +16,16 @@ from dbos import DBOS
 from codegenapp.db.queries import agent_runs, projects, pull_requests
 from codegenapp.db.tables import AgentRunRow, ProjectRow
 from codegenapp.domain.states import ResponseType
-from codegenapp.drivers.agent import Agent, AgentJob, AgentJobStatus, AgentState, AgentTask
+from codegenapp.drivers.agent import (
+    FIRST_TURN,
+    Agent,
+    AgentJob,
+    AgentJobStatus,
+    AgentState,
+    AgentTask,
+    TurnMarker,
+)
+from codegenapp.drivers.forge import ChangeState
 from codegenapp.flows.runtime import current
 
 MAX_POLL_INTERVAL_SEC = 5.0
@@ -66,7 +77,7 @@ async def open_segment(run_id: int) -> tuple[int, str | None]:
 
 
 @DBOS.step(name="agent.start")
-async def start(run_id: int, turn: int) -> None:
+async def start(run_id: int, turn: int) -> TurnMarker:
     run, project, agent = await _load(run_id)
     async with current().database.transaction() as session:
         await agent_runs.mark_running(
@@ -86,22 +97,23 @@ async def start(run_id: int, turn: int) -> None:
         await agent_runs.record_job(
             session, run_id, driver=job.driver, job_id=job.external_id, is_ai=agent.is_ai
         )
+    return FIRST_TURN
 
 
 @DBOS.step(name="agent.resume")
-async def resume(run_id: int, turn: int, prompt: str, note: str) -> None:
+async def resume(run_id: int, turn: int, prompt: str, note: str) -> TurnMarker:
     """Send the next message; `note` is what the activity feed says about it."""
     run, _, agent = await _load(run_id)
     async with current().database.transaction() as session:
         await agent_runs.mark_running(session, run_id, turn=turn, message=note)
         await agent_runs.clear_plan_answer(session, run_id)
-    await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
+    return await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
 
 
 @DBOS.step(name="agent.request_fix")
 async def request_fix(
     run_id: int, turn: int, validation_id: int, prompt: str, attempt: int
-) -> None:
+) -> TurnMarker:
     run, _, agent = await _load(run_id)
     async with current().database.transaction() as session:
         await agent_runs.request_fix(
@@ -112,24 +124,25 @@ async def request_fix(
             attempt=attempt,
             reason="Sent the validation's error context to the agent",
         )
-    await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
+    return await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
 
 
 @DBOS.step(name="agent.wait", preemptible=True)
-async def wait_for_turn(run_id: int, turn: int) -> TurnOutcome:
-    """Poll the agent until turn `turn` is over, recording its progress messages as they come."""
+async def wait_for_turn(run_id: int, marker: TurnMarker) -> TurnOutcome:
+    """Poll the agent until the turn `marker` opened is over, recording its progress messages
+    as they come."""
     runtime = current()
     run, project, agent = await _load(run_id)
     job = _job(run)
     interval = runtime.settings.agent_poll_interval_sec
     deadline = time.monotonic() + runtime.settings.agent_turn_timeout_sec
     while True:
-        state = await agent.poll(job, since=run.progress_cursor)
+        state = await agent.poll(job, turn=marker, since=run.progress_cursor)
         async with runtime.database.transaction() as session:
             run = await agent_runs.record_agent_messages(
                 session, run_id, messages=state.progress, cursor=state.cursor
             )
-        if state.turn >= turn and state.status is not AgentJobStatus.RUNNING:
+        if state.status is not AgentJobStatus.RUNNING:
             return await _record_outcome(run, project, state)
         if time.monotonic() > deadline:
             return TurnOutcome(TurnKind.FAILED, "the agent did not finish its turn in time")
@@ -153,18 +166,28 @@ async def _record_outcome(run: AgentRunRow, project: ProjectRow, state: AgentSta
             )
         return TurnOutcome(TurnKind.REPLY, state.reply)
     ref = state.pull_request
+    if ref.repository is not None and ref.repository.lower() != project.repository.lower():
+        text = f"the agent opened {ref.url}, which is not in {project.repository}"
+        return TurnOutcome(TurnKind.FAILED, text)
+    # The head validated is the forge's, never one the agent named.
+    forge = current().drivers.forge(projects.forge_of(project))
+    change = await forge.get_change_request(project.repository, ref.number)
+    if change is None or change.state is not ChangeState.OPEN:
+        where = "does not exist" if change is None else f"is {change.state.value}"
+        text = f"the agent named pull request #{ref.number} of {project.repository}, which {where}"
+        return TurnOutcome(TurnKind.FAILED, text)
     async with current().database.transaction() as session:
         pr = await pull_requests.record_pull_request(
             session,
             project_id=project.id,
             agent_run_id=run.id,
-            number=ref.number,
-            url=ref.url,
-            title=run.goal.splitlines()[0][:200] if run.goal else f"Agent run {run.id}",
-            branch=ref.branch,
-            base_branch=project.default_branch,
-            head_sha=ref.head_sha,
+            number=change.number,
+            url=change.url,
+            title=change.title or run.goal.splitlines()[0][:200],
+            branch=change.head_branch,
+            base_branch=change.base_branch,
+            head_sha=change.head_sha,
         )
-        text = state.reply or f"Opened pull request #{ref.number}"
+        text = state.reply or f"Opened pull request #{change.number}"
         await agent_runs.record_reply(session, run.id, response_type=ResponseType.PR, text=text)
-    return TurnOutcome(TurnKind.PULL_REQUEST, text, pr.id, ref.head_sha)
+    return TurnOutcome(TurnKind.PULL_REQUEST, text, pr.id, change.head_sha)

@@ -5,9 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import agent_runs, projects
 from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.idempotency import IdempotentRequest
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     NotificationSettings,
     ProjectSettings,

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from codegenapp.bus import Bus
 from codegenapp.db.engine import Database
-from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent

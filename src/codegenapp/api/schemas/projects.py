@@ -9,9 +9,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from codegenapp.db.queries.project_stats import ProjectStats
 from codegenapp.db.queries.projects import agent_settings_of, forge_of, settings_of
 from codegenapp.db.tables import ProjectRow
+from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.limits import STORABLE
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     NotificationSettings,
     ValidationSettings,

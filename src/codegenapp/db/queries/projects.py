@@ -1,13 +1,15 @@
 """Projects: the one write path, and reads."""
 
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import events
 from codegenapp.db.queries.paging import page
 from codegenapp.db.tables import JsonDict, ProjectRow
+from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.events import EventType
-from codegenapp.domain.project_settings import AgentSettings, ProjectSettings
+from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.domain.repositories import ForgeKind
 from codegenapp.errors import Conflict
 
@@ -27,8 +29,11 @@ def forge_of(project: ProjectRow) -> ForgeKind:
     return ForgeKind(project.forge)
 
 
+_AGENT_SETTINGS: TypeAdapter[AgentSettings] = TypeAdapter(AgentSettings)
+
+
 def agent_settings_of(project: ProjectRow) -> AgentSettings:
-    return AgentSettings.model_validate(project.agent)
+    return _AGENT_SETTINGS.validate_python(project.agent)
 
 
 def _dump(settings: ProjectSettings) -> dict[str, JsonDict]:

@@ -1,16 +1,22 @@
 """The Agent seam: who turns a goal into a reply, a plan or a pull request.
 
 Implementations: `scripted` (replays a recipe: the demo's and the tests' stand-in, never
-presented as AI) and, later, `codegen` (the Codegen REST API) and `cli` (a command-line
-agent in a sandbox). An agent job lives outside our process: `AgentJob` is all we keep, and
-any process can poll or resume it.
+presented as AI), `codegen` (the Codegen REST API) and, later, `cli` (a command-line agent in a
+sandbox). An agent job lives outside our process: `AgentJob` is all we keep, and any process
+can poll or resume it.
+
+A job answers in turns: the goal opens the first, each `resume` the next. `resume` returns a
+`TurnMarker` that the next `poll` is given, because right after a resume an agent may still
+show the previous turn's answer (Codegen reads COMPLETE until it picks the message up). Real
+agents keep no idempotency key, so `start` and `resume` are at least once: a step repeated
+after a crash may send its message twice, and the flow is written to survive that.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import NewType, Protocol
 
-from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.repositories import ForgeKind
 
 
@@ -42,21 +48,29 @@ class AgentJobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+TurnMarker = NewType("TurnMarker", str)
+"""Opaque to the flow: where the job was when a message was sent."""
+FIRST_TURN = TurnMarker("")
+"""The marker of the turn `start` opens."""
+
+
 @dataclass(frozen=True, slots=True)
 class PullRequestRef:
+    """The pull request the agent says it opened or updated. Only a pointer: its head is read
+    from the forge, so that an agent's words never choose the commit that is validated."""
+
     number: int
     url: str
     branch: str
-    head_sha: str
+    repository: str | None = None  # OWNER/NAME when the agent said; must be the project's
 
 
 @dataclass(frozen=True, slots=True)
 class AgentState:
-    """Where the job is. `turn` counts start/resume calls answered so far (1 after start), so
-    a caller that just resumed can tell the old turn's answer from the new one."""
+    """Where the job is, seen from the turn the caller waits for: RUNNING until that turn is
+    over, whatever an earlier turn's answer still says."""
 
     status: AgentJobStatus
-    turn: int
     reply: str = ""
     plan: str | None = None
     pull_request: PullRequestRef | None = None  # opened or updated by this turn
@@ -74,17 +88,17 @@ class Agent(Protocol):
         ...
 
     async def start(self, task: AgentTask, *, request_id: str) -> AgentJob:
-        """Start a job for `task`. Calling again with the same `request_id` returns the same
-        job and starts nothing new."""
+        """Start a job for `task`, its first turn marked `FIRST_TURN`. At least once: an
+        agent that can find a job by `request_id` returns it again, others may start another."""
         ...
 
-    async def poll(self, job: AgentJob, *, since: int = 0) -> AgentState:
-        """The job's state, with progress messages from index `since` on."""
+    async def poll(self, job: AgentJob, *, turn: TurnMarker, since: int = 0) -> AgentState:
+        """The state of the turn marked `turn`, with progress messages from index `since`."""
         ...
 
-    async def resume(self, job: AgentJob, prompt: str, *, request_id: str) -> None:
-        """Send the next message (a plan answer, a continuation, a fix request). Calling
-        again with the same `request_id` sends nothing new."""
+    async def resume(self, job: AgentJob, prompt: str, *, request_id: str) -> TurnMarker:
+        """Send the next message (a plan answer, a continuation, a fix request); the marker
+        of the turn it opens. At least once, like `start`."""
         ...
 
     async def cancel(self, job: AgentJob) -> None:

@@ -17,15 +17,17 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from codegenapp.domain.project_settings import AgentSettings
+from codegenapp.domain.agent_settings import AgentSettings, ScriptedAgentSettings
 from codegenapp.domain.repositories import ForgeKind
 from codegenapp.drivers import state_files
 from codegenapp.drivers.agent import (
+    FIRST_TURN,
     AgentJob,
     AgentJobStatus,
     AgentState,
     AgentTask,
     PullRequestRef,
+    TurnMarker,
 )
 from codegenapp.drivers.agent.recipe import Recipe, Turn, TurnKind, parse_recipe
 from codegenapp.drivers.forge import CommitRequest, Forge
@@ -96,9 +98,7 @@ class ScriptedAgent:
         self._forges = forges
 
     async def check_settings(self, settings: AgentSettings) -> None:
-        if settings.provider != "scripted":
-            raise AgentConfigInvalid("agent.provider", "the scripted agent needs 'scripted'")
-        await asyncio.to_thread(parse_recipe, settings.recipe)
+        await asyncio.to_thread(parse_recipe, _scripted(settings).recipe)
 
     async def start(self, task: AgentTask, *, request_id: str) -> AgentJob:
         """Raise `AgentConfigInvalid` (and create nothing) if the recipe is missing or bad."""
@@ -107,33 +107,38 @@ class ScriptedAgent:
         async with self._locked(external_id):
             record = await self._load(external_id)
             if record is None:
-                recipe = await asyncio.to_thread(parse_recipe, task.settings.recipe)
+                recipe = await asyncio.to_thread(parse_recipe, _scripted(task.settings).recipe)
                 record = JobRecord(external_id, task, recipe, AgentJobStatus.RUNNING)
                 record = await self._accept(record, request_id, task.goal)
             await self._answer_pending(record)
         return AgentJob(driver=self.name, external_id=external_id)
 
-    async def resume(self, job: AgentJob, prompt: str, *, request_id: str) -> None:
-        """Raise `AgentError` if the job is not waiting for a message (failed, cancelled)."""
+    async def resume(self, job: AgentJob, prompt: str, *, request_id: str) -> TurnMarker:
+        """Raise `AgentError` if the job is not waiting for a message (failed, cancelled). The
+        marker is how many turns were answered before this message; a repeated `request_id`
+        sends nothing new and gets its first marker again."""
         async with self._locked(self._id(job)):
             record = await self._require(job)
-            known = record.pending is not None and record.pending.request_id == request_id
-            if request_id in record.request_ids or known:
+            if request_id in record.request_ids:
+                return _marker(record.request_ids.index(request_id))
+            if record.pending is not None and record.pending.request_id == request_id:
                 await self._answer_pending(record)
-                return
+                return _marker(record.turn)
             record = await self._answer_pending(record)
             if record.status is not AgentJobStatus.WAITING:
                 detail = f": {record.error}" if record.error else ""
                 raise AgentError(f"scripted job {record.external_id} is {record.status}{detail}")
+            marker = _marker(record.turn)
             record = await self._accept(record, request_id, prompt)
             await self._answer_pending(record)
+            return marker
 
-    async def poll(self, job: AgentJob, *, since: int = 0) -> AgentState:
+    async def poll(self, job: AgentJob, *, turn: TurnMarker, since: int = 0) -> AgentState:
         record = await self._require(job)
         since = max(0, since)
+        answered = record.turn > int(turn or 0)
         return AgentState(
-            status=record.status,
-            turn=record.turn,
+            status=record.status if answered else AgentJobStatus.RUNNING,
             reply=record.reply,
             plan=record.plan,
             pull_request=record.pull_request,
@@ -239,7 +244,7 @@ class ScriptedAgent:
             title=turn.title or _first_line(task.goal),
             body=f"{task.goal}\n\n---\nOpened by the scripted agent: a recipe replay, not an AI.",
         )
-        pull_request = PullRequestRef(change.number, change.url, task.branch, head)
+        pull_request = PullRequestRef(change.number, change.url, task.branch)
         pushed = (
             f"{LABEL} committed {head[:12]} to {task.branch!r} "
             f"({len(turn.files)} written, {len(turn.delete)} deleted)",
@@ -278,6 +283,16 @@ class ScriptedAgent:
         data = _RECORD.dump_json(record, indent=2) + b"\n"
         path = self._jobs / f"{record.external_id}.json"
         await asyncio.to_thread(state_files.write_atomically, path, data)
+
+
+def _scripted(settings: AgentSettings) -> ScriptedAgentSettings:
+    if not isinstance(settings, ScriptedAgentSettings):
+        raise AgentConfigInvalid("agent.provider", "the scripted agent needs 'scripted'")
+    return settings
+
+
+def _marker(answered_before: int) -> TurnMarker:
+    return TurnMarker(str(answered_before)) if answered_before else FIRST_TURN
 
 
 def _next_turn(record: JobRecord) -> Turn | None:
