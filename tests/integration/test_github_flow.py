@@ -162,6 +162,41 @@ async def test_a_push_between_validation_and_merge_refuses_the_merge_and_validat
     assert github.pull_request(REPO, pr.number).head_sha == pushed[0]
 
 
+async def test_server_errors_and_a_rate_limit_from_github_are_waited_out_and_the_pr_merged(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server, auto_merge_authors=["trusted"])
+    head = await github.push(REPO, "feature", {"check.py": PASSING_CHECK + "# 5xx\n"}, "Ok")
+    github.fail_next(2, status=502)
+    github.rate_limit_next("secondary", status=403)
+    await github.open_pull_request(REPO, "feature", "main", "Ok", "trusted")
+
+    validation = await validation_of(server, project_id, head, *FINAL)
+    assert validation.status == ValidationStatus.PASSED, validation.reason
+    assert (await merge_decided(server, validation.id)).merged
+    answered = [r.status for r in github.requests]
+    assert answered.count(502) == 2
+    assert 403 in answered
+
+
+async def test_github_down_during_a_validation_ends_it_as_an_error_naming_githubs_answer(
+    server: Server, github: FakeGitHub
+) -> None:
+    project_id = await make_project(server, auto_merge_authors=["trusted"])
+    head = await github.push(REPO, "feature", {"check.py": PASSING_CHECK + "# down\n"}, "Ok")
+    await github.open_pull_request(REPO, "feature", "main", "Ok", "trusted")
+    await github.deliveries_sent()
+    github.go_down(status=503)
+
+    validation = await validation_of(server, project_id, head, *FINAL)
+    github.come_back()
+    assert validation.status == ValidationStatus.ERROR
+    reason = validation.reason or ""
+    assert "GitHub answered 503" in reason, reason
+    assert "internal error" not in reason, reason
+    assert not github.merges
+
+
 async def test_a_failing_pull_request_gets_a_failure_status_and_is_not_merged(
     server: Server, github: FakeGitHub
 ) -> None:

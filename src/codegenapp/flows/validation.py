@@ -34,6 +34,7 @@ from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
 from codegenapp.drivers.forge import ChangeRequest
 from codegenapp.drivers.sandbox import SandboxHandle
+from codegenapp.errors import ForgeError
 from codegenapp.flows import ended_runs, forge_reports, merge
 from codegenapp.flows import pull_request_heads as heads
 from codegenapp.flows.project_secrets import opened_secrets
@@ -114,8 +115,13 @@ async def launch_baseline(project_id: int) -> int | None:
 async def base_flow(validation_id: int) -> int | None:
     """The base a validation is compared with, and its baseline (queued if new): apart from
     the attempt, since reading the base branch's head is a forge call (a round trip to
-    GitHub) that the attempt's first step need not wait for."""
-    baseline_id = await prepare(validation_id)
+    GitHub) that the attempt's first step need not wait for. A forge that cannot say leaves
+    the validation without a baseline: its failures are then taken for the code's."""
+    try:
+        baseline_id = await prepare(validation_id)
+    except ForgeError as error:
+        log.warning("validation %s has no baseline: %s", validation_id, error)
+        return None
     if baseline_id is not None:
         await launch_on_baseline_queue(baseline_id)
     return baseline_id

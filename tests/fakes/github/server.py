@@ -246,6 +246,13 @@ class FakeGitHub(Forge):
         answered: what a merge that races a person looks like."""
         self.before_merge.append(happening)
 
+    def go_down(self, *, status: int = 503) -> None:
+        """Every REST request gets `status` until `come_back` (git over HTTP still answers)."""
+        self.traffic.outage = status
+
+    def come_back(self) -> None:
+        self.traffic.outage = None
+
     def fail_next(self, n: int = 1, *, status: int = 502) -> None:
         self.traffic.fail_next(n, status)
 

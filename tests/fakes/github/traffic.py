@@ -50,6 +50,7 @@ class Traffic:
     # instead of sleeping (`FakeGitHub.until`).
     answered: asyncio.Condition = field(default_factory=asyncio.Condition)
     failures: list[int] = field(default_factory=list)
+    outage: int | None = None  # every request gets this status until the outage ends
     secondary: list[int] = field(default_factory=list)
     primary_reset_in: list[float] = field(default_factory=list)
     buckets: dict[str, Bucket] = field(default_factory=dict)
@@ -77,7 +78,9 @@ class Traffic:
             self.secondary.append(status)
 
     def injected_fault(self) -> GitHubError | None:
-        """The next armed server error, consumed; None when none is armed."""
+        """The next armed server error, consumed (or the outage's); None when none is armed."""
+        if self.outage is not None:
+            return GitHubError(self.outage, "Server Error")
         if not self.failures:
             return None
         status = self.failures.pop(0)
