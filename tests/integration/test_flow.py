@@ -292,6 +292,34 @@ async def test_secrets_never_reach_a_log_or_the_error_context(
         assert "c2stbGl2ZS0wMTIzNDU2Nzg5YWJjZGVm" not in text  # base64 of the secret
 
 
+async def test_a_long_log_keeps_its_first_failure_and_its_summary_for_the_agent(
+    backend: Runtime, tmp_path: Path
+) -> None:
+    settings = SERVICE.model_copy(
+        update={
+            "validation_settings": SERVICE.validation_settings.model_copy(update={"max_retries": 0})
+        }
+    )
+    # The first failure, then 300 kB of noise, then the summary: a tail alone loses the first.
+    noisy = (
+        "import sys\n"
+        "print('FAILED tests/test_cart.py::test_total - AssertionError: assert 2 == 3')\n"
+        "for n in range(20000):\n    print(f'collecting item {n} of the suite')\n"
+        "print('========== 1 failed, 41 passed in 3.20s ==========')\nsys.exit(1)\n"
+    )
+    project_id, _ = await _project(
+        backend, tmp_path, [{"files": {"check.py": noisy}}], settings=settings
+    )
+    run = await actions.start_run(project_id=project_id, goal="Make it noisy")
+    await run_settled(backend, run.id)
+    async with backend.database.read() as session:
+        [validation], _ = await validations.list_validations(session, agent_run_id=run.id)
+    context = validation.error_context or ""
+    assert "AssertionError: assert 2 == 3" in context, context
+    assert "1 failed, 41 passed" in context, context
+    assert len(context) < 12_000
+
+
 async def test_cancelling_a_run_mid_validation_stops_its_sandbox_and_cleans_up(
     backend: Runtime, tmp_path: Path
 ) -> None:

@@ -18,6 +18,9 @@ from codegenapp.domain.states import StepName
 FLUSH_INTERVAL_SEC = 0.25
 MAX_STORED_CHARS = 1_000_000
 TAIL_CHARS = 64_000
+# The start is kept too: a runner that reports failures as they happen (jest) prints the first
+# one long before its summary, and the condenser wants both.
+HEAD_CHARS = 32_000
 _PARTIAL_LINE_LIMIT = 8192
 
 
@@ -41,8 +44,11 @@ class StepLog:
         self._pending: list[str] = []
         self._stored = 0
         self._dropped = 0
+        self._head: list[str] = []
+        self._head_chars = 0
         self._tail: deque[str] = deque()
         self._tail_chars = 0
+        self._released = 0
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -64,6 +70,11 @@ class StepLog:
 
     def _release(self, text: str) -> None:
         self._pending.append(text)
+        self._released += len(text)
+        if self._head_chars < HEAD_CHARS:
+            self._head.append(text)
+            self._head_chars += len(text)
+            return
         self._tail.append(text)
         self._tail_chars += len(text)
         while self._tail_chars > TAIL_CHARS and len(self._tail) > 1:
@@ -117,10 +128,13 @@ class StepLog:
         if self._dropped:
             async with self._database.transaction() as session:
                 note = f"\n[codegenapp] … {self._dropped} characters not stored; the last part:\n"
-                await validations.append_log(
-                    session, self._validation_id, self._step, note + self.tail()
-                )
+                last = strip_ansi("".join(self._tail))
+                await validations.append_log(session, self._validation_id, self._step, note + last)
 
     def tail(self) -> str:
-        """The last part of the log (masked), for the error context; ANSI codes stripped."""
-        return strip_ansi("".join(self._tail) + self._masker.mask(self._partial))
+        """The start and the last part of the log (masked), for the error context, with how
+        much was left out between them; ANSI codes stripped."""
+        head, tail = "".join(self._head), "".join(self._tail)
+        left_out = self._released - len(head) - len(tail)
+        gap = f"\n[codegenapp] … {left_out} characters left out …\n" if left_out > 0 else ""
+        return strip_ansi(head + gap + tail + self._masker.mask(self._partial))
