@@ -95,8 +95,10 @@ async def test_a_failing_pull_request_is_fixed_by_the_agent_and_merged(
     assert merges_on(repo) == [pr.merge_sha]
     assert git(repo, "rev-parse", f"{pr.merge_sha}^2") == pr.head_sha  # exactly what was validated
     context = first[0].error_context or ""
-    assert "failed at step `deploy` (check `test`), exit code 1" in context
+    assert "failed at check `test` (in step `deploy`), exit code 1" in context
+    assert "The output of the `test` command, condensed" in context
     assert "AssertionError: 2 != 3" in context
+    assert "build: $" not in context  # the test command's own output, not the whole step's
 
 
 async def test_a_required_check_without_a_command_blocks_the_merge(

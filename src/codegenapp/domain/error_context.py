@@ -78,7 +78,7 @@ def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
     """The prompt that resumes the agent after a failed validation."""
     where = f"step `{context.failed_step}`"
     if context.failed_check:
-        where += f" (check `{context.failed_check}`)"
+        where = f"check `{context.failed_check}` (in step `{context.failed_step}`)"
     exit_text = "" if context.exit_code is None else f", exit code {context.exit_code}"
     lines = [
         f"Validation {attempt_words(context.attempt, max_attempts)} for pull request "
@@ -94,7 +94,11 @@ def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
         lines += ["", "Health check answer:", f"{fence}text", context.health_answer, fence]
     if context.log_tail:
         fence = _fence_for(context.log_tail)
-        step = context.log_step or context.failed_step
-        lines += ["", f"The `{step}` log, condensed (where lines were left out, it says so):"]
+        whose = (
+            f"The output of the `{context.failed_check}` command"
+            if context.failed_check and context.log_step in ("", context.failed_step)
+            else f"The `{context.log_step or context.failed_step}` log"
+        )
+        lines += ["", f"{whose}, condensed (where lines were left out, it says so):"]
         lines += [f"{fence}text", context.log_tail, fence]
     return "\n".join(lines)

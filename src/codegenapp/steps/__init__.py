@@ -25,6 +25,7 @@ class StepResult:
     exit_code: int | None = None
     health_answer: str | None = None
     infrastructure_error: bool = False  # our side failed, not the pull request's code
+    output: str | None = None  # the failed command's own output (masked), when one failed
 
 
 @dataclass(slots=True)

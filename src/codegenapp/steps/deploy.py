@@ -25,6 +25,7 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
             await log.note(f"{check.value}: no command configured, skipped")
             continue
         await log.note(f"{check.value}: $ {command}")
+        section = log.open_section()  # the agent is shown this command's output only
         try:
             result = await ctx.sandbox.exec(
                 handle,
@@ -36,13 +37,18 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
             )
         except StepTimedOut:
             checks[check] = CheckStatus.FAILED
+            output = log.close_section(section)
             await log.note(f"{check.value}: timed out and was killed")
-            return StepResult(StepStatus.FAILED, f"{check.value} timed out", checks, check)
+            summary = f"{check.value} timed out"
+            return StepResult(StepStatus.FAILED, summary, checks, check, output=output)
+        output = log.close_section(section)
         if result.exit_code != 0:
             checks[check] = CheckStatus.FAILED
             await log.note(f"{check.value}: failed with exit code {result.exit_code}")
             summary = f"{check.value} failed (exit code {result.exit_code})"
-            return StepResult(StepStatus.FAILED, summary, checks, check, result.exit_code)
+            return StepResult(
+                StepStatus.FAILED, summary, checks, check, result.exit_code, output=output
+            )
         checks[check] = CheckStatus.PASSED
         await log.note(f"{check.value}: passed in {result.duration_s:.2f}s")
     return await _start_service(ctx, log, checks)

@@ -24,6 +24,39 @@ HEAD_CHARS = 32_000
 _PARTIAL_LINE_LIMIT = 8192
 
 
+class Kept:
+    """The start and the end of a text that arrives in pieces, in bounded memory."""
+
+    def __init__(self, *, head_chars: int = HEAD_CHARS, tail_chars: int = TAIL_CHARS) -> None:
+        self._head_room, self._tail_room = head_chars, tail_chars
+        self._head: list[str] = []
+        self._head_chars = 0
+        self._tail: deque[str] = deque()
+        self._tail_chars = 0
+        self._seen = 0
+
+    def add(self, text: str) -> None:
+        self._seen += len(text)
+        if self._head_chars < self._head_room:
+            self._head.append(text)
+            self._head_chars += len(text)
+            return
+        self._tail.append(text)
+        self._tail_chars += len(text)
+        while self._tail_chars > self._tail_room and len(self._tail) > 1:
+            self._tail_chars -= len(self._tail.popleft())
+
+    def last(self) -> str:
+        return "".join(self._tail)
+
+    def text(self) -> str:
+        """The start and the end, with how much was left out between them."""
+        head, tail = "".join(self._head), "".join(self._tail)
+        left_out = self._seen - len(head) - len(tail)
+        gap = f"\n[codegenapp] … {left_out} characters left out …\n" if left_out > 0 else ""
+        return head + gap + tail
+
+
 class StepLog:
     """Receives output chunks; a secret split across two chunks is still masked because only
     whole lines (or very long partial ones) are masked and released."""
@@ -44,11 +77,8 @@ class StepLog:
         self._pending: list[str] = []
         self._stored = 0
         self._dropped = 0
-        self._head: list[str] = []
-        self._head_chars = 0
-        self._tail: deque[str] = deque()
-        self._tail_chars = 0
-        self._released = 0
+        self._kept = Kept()
+        self._sections: list[Kept] = []
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -68,17 +98,22 @@ class StepLog:
         """A line of our own (a command being run, a verdict), marked as ours."""
         self._release(self._masker.mask(f"[codegenapp] {line}\n"))
 
+    def open_section(self) -> Kept:
+        """Start keeping, apart, what is written from now on (one command's own output)."""
+        section = Kept()
+        self._sections.append(section)
+        return section
+
+    def close_section(self, section: Kept) -> str:
+        """The section's text (masked, ANSI codes stripped): its start and end, bounded."""
+        self._sections.remove(section)
+        return strip_ansi(section.text() + self._masker.mask(self._partial))
+
     def _release(self, text: str) -> None:
         self._pending.append(text)
-        self._released += len(text)
-        if self._head_chars < HEAD_CHARS:
-            self._head.append(text)
-            self._head_chars += len(text)
-            return
-        self._tail.append(text)
-        self._tail_chars += len(text)
-        while self._tail_chars > TAIL_CHARS and len(self._tail) > 1:
-            self._tail_chars -= len(self._tail.popleft())
+        self._kept.add(text)
+        for section in self._sections:
+            section.add(text)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon())
 
@@ -128,13 +163,10 @@ class StepLog:
         if self._dropped:
             async with self._database.transaction() as session:
                 note = f"\n[codegenapp] … {self._dropped} characters not stored; the last part:\n"
-                last = strip_ansi("".join(self._tail))
+                last = strip_ansi(self._kept.last())
                 await validations.append_log(session, self._validation_id, self._step, note + last)
 
     def tail(self) -> str:
         """The start and the last part of the log (masked), for the error context, with how
         much was left out between them; ANSI codes stripped."""
-        head, tail = "".join(self._head), "".join(self._tail)
-        left_out = self._released - len(head) - len(tail)
-        gap = f"\n[codegenapp] … {left_out} characters left out …\n" if left_out > 0 else ""
-        return strip_ansi(head + gap + tail + self._masker.mask(self._partial))
+        return strip_ansi(self._kept.text() + self._masker.mask(self._partial))

@@ -202,6 +202,10 @@ class Attempt:
             health_answer=self.ctx.masker.mask(result.health_answer)
             if result.health_answer
             else None,
-            log_tail=condense_log(self.logs[source].tail(), self.ctx.masker),
+            # A check's own command output when a check failed, else the step's whole log.
+            log_tail=condense_log(
+                result.output if result.output is not None else self.logs[source].tail(),
+                self.ctx.masker,
+            ),
             log_step=source,
         )
