@@ -4,6 +4,7 @@ GitHub, the validation fails, the error context goes back as a `resume`, the fix
 validated, and the pull request is merged at the validated head."""
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -253,3 +254,32 @@ async def test_a_codegen_project_on_a_server_without_a_codegen_account_is_refuse
     assert unknown.json()["errors"][0]["loc"] == ["body", "agent"]
     assert "'scripted' or 'codegen'" in unknown.json()["errors"][0]["msg"]
     assert listed.json()["total"] == 0
+
+
+async def test_doctor_says_whose_codegen_key_it_is_and_whether_it_is_in_the_organization(
+    codegen: FakeCodegen, tmp_path: Path
+) -> None:
+    async def doctor(org_id: int) -> str:
+        env = {
+            "CODEGENAPP_HOME": str(tmp_path / "home"),
+            "PATH": "/usr/bin:/bin",
+            "CODEGEN_API_URL": codegen.url,
+            "CODEGEN_API_KEY": codegen.api_key,
+            "CODEGEN_ORG_ID": str(org_id),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "codegenapp.cli", "doctor",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        return next(line for line in out.decode().splitlines() if " codegen " in line)
+
+    other = codegen.add_organization("elsewhere")
+
+    found = await doctor(codegen.org_id)
+    assert found.startswith("ok  codegen "), found
+    assert f"key of alice, organization {codegen.org_id}" in found
+    refused = await doctor(other)
+    assert refused.startswith("no  codegen "), refused
+    assert f"not in organization {other}" in refused
+    assert f"{codegen.org_id} (acme)" in refused

@@ -1,9 +1,9 @@
 """`codegenapp doctor`: what this machine offers CodegenApp, and why not where it does not.
 
 One `Finding` per part (each sandbox, the egress proxy, the browser, the database, Redis,
-GitHub's webhooks),
-each checked for real: bwrap runs a command, the database answers a query. `checklist.py`
-goes further for the sandboxes: it attacks them (`doctor --isolation`).
+GitHub's webhooks, the Codegen account), each checked for real: bwrap runs a command, the
+database answers a query, Codegen says whose key it is. `checklist.py` goes further for the
+sandboxes: it attacks them (`doctor --isolation`).
 """
 
 import asyncio
@@ -17,9 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from codegenapp.drivers.agent.codegen import codegen_api
 from codegenapp.drivers.registry import resolve_default
 from codegenapp.drivers.sandbox.bubblewrap import BubblewrapSandbox, bubblewrap_available
 from codegenapp.drivers.sandbox.docker import docker_available
+from codegenapp.errors import AgentError
 from codegenapp.settings import Settings, redacted
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,6 +48,7 @@ async def machine_report(settings: Settings) -> list[Finding]:
         await asyncio.to_thread(_chromium),
         await _database(settings),
         _github_webhooks(settings),
+        await _codegen(settings),
     ]
     if settings.redis_url:
         findings.append(await _redis(settings.redis_url))
@@ -97,6 +100,36 @@ def _github_webhooks(settings: Settings) -> Finding:
         "github-hooks",
         True,
         "POST /api/v1/webhooks/github accepts deliveries signed with GITHUB_WEBHOOK_SECRET",
+    )
+
+
+async def _codegen(settings: Settings) -> Finding:
+    """The Codegen account, asked for real: whose key it is, and that it is in the org."""
+    api = codegen_api(settings)
+    if api is None:
+        return Finding(
+            "codegen",
+            False,
+            "projects with agent codegen are refused until CODEGEN_API_KEY and CODEGEN_ORG_ID "
+            "are set",
+        )
+    async with api:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_S * 3):
+                user = await api.me()
+                orgs = await api.organizations()
+        except (AgentError, TimeoutError) as error:
+            return Finding("codegen", False, f"{settings.codegen_api_url}: {error}")
+    if not any(org.id == api.org_id for org in orgs.items):
+        names = ", ".join(f"{org.id} ({org.name})" for org in orgs.items) or "none"
+        return Finding(
+            "codegen",
+            False,
+            f"the key of {user.github_username} is not in organization {api.org_id} "
+            f"(CODEGEN_ORG_ID); its organizations: {names}",
+        )
+    return Finding(
+        "codegen", True, f"key of {user.github_username}, organization {api.org_id}"
     )
 
 
