@@ -24,7 +24,14 @@ from ahocorasick_rs import BytesAhoCorasick, MatchKind
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary text: refused as secrets
 _SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE|CREDENTIAL)", re.I)
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# CSI (7-bit and C1), OSC, and DCS/SOS/PM/APC strings with their content, then any other
+# two-character escape.
+_ANSI = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)"
+    r"|\x1b[@-Z\\-_]"
+)
 
 # We match UTF-8 bytes rather than str: byte offsets survive translating, decoding and
 # reversing the text, and bytes.translate stays C-speed when the log holds a single non-ASCII
