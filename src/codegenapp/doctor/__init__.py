@@ -128,9 +128,7 @@ async def _codegen(settings: Settings) -> Finding:
             f"the key of {user.github_username} is not in organization {api.org_id} "
             f"(CODEGEN_ORG_ID); its organizations: {names}",
         )
-    return Finding(
-        "codegen", True, f"key of {user.github_username}, organization {api.org_id}"
-    )
+    return Finding("codegen", True, f"key of {user.github_username}, organization {api.org_id}")
 
 
 def _process() -> Finding:
