@@ -1,6 +1,8 @@
 """Pull requests as we track them, whatever forge hosts them."""
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import events
@@ -38,17 +40,15 @@ async def record_pull_request(
     pushed it, or the forge said so; `author`: who opened it, None for our agent run);
     `pull_request_opened` / `_updated` events only when something changed, so a repeated call
     is a no-op. One we had as closed is reopened; a merged one takes no new head
-    (`InvalidTransition`)."""
-    pr = await session.scalar(
-        select(PullRequestRow).where(
-            PullRequestRow.project_id == project_id, PullRequestRow.number == number
-        )
-    )
-    if pr is not None and pr.head_sha == head_sha and pr.state != PullRequestState.CLOSED:
-        return pr
-    opened = pr is None
+    (`InvalidTransition`).
+
+    The row stays locked until the caller's commit: whoever else records the same pull
+    request, or queues its validation, waits, so that a head gets one validation."""
+    pr = await _locked(session, project_id, number)
+    opened = False
     if pr is None:
-        pr = PullRequestRow(
+        opened = await _insert_once(
+            session,
             project_id=project_id,
             number=number,
             url=url,
@@ -59,7 +59,13 @@ async def record_pull_request(
             author=author,
             state=PULL_REQUESTS.initial.value,
         )
-        session.add(pr)
+        pr = await _locked(session, project_id, number)
+        assert pr is not None, "inserted or found just now, and locked"
+        if opened:
+            await _announce(session, pr, agent_run_id=agent_run_id, opened=True)
+            return pr
+    if pr.head_sha == head_sha and pr.state != PullRequestState.CLOSED:
+        return pr
     else:
         if pr.state == PullRequestState.CLOSED:
             _move(pr, PullRequestState.OPEN, PullRequestMove.REOPEN)
@@ -67,14 +73,42 @@ async def record_pull_request(
             _move(pr, PullRequestState.OPEN, PullRequestMove.PUSH)
         pr.head_sha = head_sha
     await session.flush()
+    await _announce(session, pr, agent_run_id=agent_run_id, opened=False)
+    return pr
+
+
+async def _locked(session: AsyncSession, project_id: int, number: int) -> PullRequestRow | None:
+    # populate_existing: a row this session read before is read again, now under the lock.
+    return await session.scalar(
+        select(PullRequestRow)
+        .where(PullRequestRow.project_id == project_id, PullRequestRow.number == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _insert_once(session: AsyncSession, **values: object) -> bool:
+    """Insert the row unless a racing transaction just did; whether this one did."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(PullRequestRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["project_id", "number"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _announce(
+    session: AsyncSession, pr: PullRequestRow, *, agent_run_id: int | None, opened: bool
+) -> None:
     await events.record(
         session,
         EventType.PULL_REQUEST_OPENED if opened else EventType.PULL_REQUEST_UPDATED,
-        project_id=project_id,
+        project_id=pr.project_id,
         agent_run_id=agent_run_id,
-        data={"number": number, "url": url, "branch": branch, "head_sha": head_sha},
+        data={"number": pr.number, "url": pr.url, "branch": pr.branch, "head_sha": pr.head_sha},
     )
-    return pr
 
 
 async def find_pull_request(
@@ -124,8 +158,20 @@ async def get_pull_request(session: AsyncSession, pr_id: int) -> PullRequestRow 
     return await session.get(PullRequestRow, pr_id)
 
 
-async def require_pull_request(session: AsyncSession, pr_id: int) -> PullRequestRow:
-    pr = await get_pull_request(session, pr_id)
+async def require_pull_request(
+    session: AsyncSession, pr_id: int, *, lock: bool = False
+) -> PullRequestRow:
+    """With `lock`, the row stays locked until the commit (see `record_pull_request`)."""
+    pr = (
+        await session.scalar(
+            select(PullRequestRow)
+            .where(PullRequestRow.id == pr_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if lock
+        else await get_pull_request(session, pr_id)
+    )
     if pr is None:
         raise NotFound(f"pull request {pr_id} does not exist")
     return pr
