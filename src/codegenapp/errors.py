@@ -10,6 +10,7 @@ CodegenAppError
 ├── ForgeError            the repository host refused or failed
 │   ├── RepositoryInvalid the repository cannot be used as configured       → 422
 │   ├── MergeRefused      head moved, conflicts, dirty work tree            → 409
+│   ├── DiffTooLarge      a diff longer than its reader takes (a person looks instead)
 │   └── WebhookInvalid    a webhook delivery that is not what the forge sends → 400
 ├── AgentError            the coding agent refused or failed
 │   ├── AgentConfigInvalid  e.g. a recipe that does not parse               → 422
@@ -83,6 +84,15 @@ class RepositoryInvalid(ForgeError):
 class MergeRefused(ForgeError):
     """The merge was refused and nothing changed: the head moved, it conflicts, or the base
     branch's checked-out work tree has local changes."""
+
+
+class DiffTooLarge(ForgeError):
+    """A diff longer than the `max_bytes` its reader asked for: nothing of it is returned, as a
+    diff cut short could hide what its end holds."""
+
+    def __init__(self, message: str, *, max_bytes: int) -> None:
+        super().__init__(message)
+        self.max_bytes = max_bytes
 
 
 class WebhookInvalid(ForgeError):

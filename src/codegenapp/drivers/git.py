@@ -48,6 +48,8 @@ class GitResult:
     exit_code: int
     stdout: bytes
     stderr: str
+    overflowed: bool = False
+    """git wrote more than the caller's `max_stdout`: it was killed, `stdout` is empty."""
 
     @property
     def text(self) -> str:
@@ -114,17 +116,24 @@ async def run(
     stdin: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     accept: Collection[int] | None = (0,),
+    max_stdout: int | None = None,
 ) -> GitResult:
     """Run `git <argv>` in `cwd` and return its result.
 
     Raise `ForgeError` carrying git's stderr if the exit code is not in `accept` (None
     accepts any), or if git outlives `timeout` seconds (it is killed then, as it is if the
-    caller is cancelled).
+    caller is cancelled). With `max_stdout`, git is killed as soon as it writes more than that
+    many bytes, and the result says `overflowed` (whatever its exit code) with no output.
     """
     async with _slots():
         process = await _spawn(argv, cwd=cwd, env=env, stdin=stdin is not None)
         try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout)
+            talk = (
+                process.communicate(stdin)
+                if max_stdout is None
+                else _communicate_bounded(process, stdin, max_stdout)
+            )
+            stdout, stderr = await asyncio.wait_for(talk, timeout)
         except TimeoutError:
             await _stop(process)
             raise ForgeError(f"{_describe(argv)} did not finish within {timeout:g} s") from None
@@ -132,11 +141,50 @@ async def run(
             await _stop(process)
             raise
     exit_code = process.returncode if process.returncode is not None else -1
-    result = GitResult(exit_code, stdout, stderr.decode("utf-8", errors="replace").strip())
+    overflowed = stdout is None
+    result = GitResult(
+        exit_code, stdout or b"", stderr.decode("utf-8", errors="replace").strip(), overflowed
+    )
+    if overflowed:
+        return result
     if accept is not None and exit_code not in accept:
         detail = result.stderr[-_STDERR_LIMIT:] or "(no message)"
         raise ForgeError(f"{_describe(argv)} failed (exit {exit_code}): {detail}")
     return result
+
+
+async def _communicate_bounded(
+    process: asyncio.subprocess.Process, stdin: bytes | None, limit: int
+) -> tuple[bytes | None, bytes]:
+    """`communicate`, but standard output is read only up to `limit` bytes: past that, git is
+    killed (its stderr then ends too) and the output is None."""
+    assert process.stdout is not None
+    assert process.stderr is not None
+
+    async def feed() -> None:
+        if process.stdin is None:
+            return
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            if stdin:
+                process.stdin.write(stdin)
+                await process.stdin.drain()
+            process.stdin.close()
+
+    async def read_out() -> bytes | None:
+        assert process.stdout is not None
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await process.stdout.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                await _stop(process)
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    out, err, _ = await asyncio.gather(read_out(), process.stderr.read(), feed())
+    await process.wait()
+    return out, err
 
 
 async def output(

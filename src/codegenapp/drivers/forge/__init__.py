@@ -15,6 +15,10 @@ from codegenapp.domain.events import JsonObject
 from codegenapp.domain.reports import CommitReport
 from codegenapp.drivers.forge.events import ForgeEvent
 
+DIFF_LIMIT_BYTES = 4 * 1024 * 1024
+"""The longest diff `Forge.diff` returns by default: a change past it is not read for bent
+gates line by line; a person looks at it instead (see `DiffTooLarge`)."""
+
 
 class ChangeState(StrEnum):
     OPEN = "open"
@@ -103,6 +107,19 @@ class Forge(Protocol):
 
     async def get_change_request(self, repository: str, number: int) -> ChangeRequest | None:
         """The pull request as it is now (its head follows its branch), or None."""
+        ...
+
+    async def diff(
+        self, repository: str, base: str, head: str, *, max_bytes: int = DIFF_LIMIT_BYTES
+    ) -> str:
+        """What `git diff base...head` prints: the change `head` makes since it left `base` (a
+        branch name or a full commit id; `head` is a full commit id), with `a/` and `b/`
+        prefixes, renames found and 3 lines of context whatever the repository configures.
+
+        A read. Raise `DiffTooLarge` if it is longer than `max_bytes` (nothing is returned
+        then: a diff cut short hides its end), `ForgeError` if a commit or the branch is
+        unknown or the two share no history.
+        """
         ...
 
     async def list_open_change_requests(self, repository: str) -> list[ChangeRequest]:

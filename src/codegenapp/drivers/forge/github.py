@@ -18,12 +18,14 @@ from githubkit_schemas.v2022_11_28.rest import RestNamespace
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.reports import CommitReport
 from codegenapp.drivers.forge import (
+    DIFF_LIMIT_BYTES,
     ChangeRequest,
     CommitRequest,
     CommitState,
     MergeResult,
     github_push,
 )
+from codegenapp.drivers.forge.diffs import is_full_sha, three_dot_diff
 from codegenapp.drivers.forge.github_auth import GitHubCredentials, Tokens, credentials_from
 from codegenapp.drivers.forge.github_payloads import (
     Branch,
@@ -294,6 +296,42 @@ class GitHubForge:
             return read(Pull, answer.raw_response).change()
 
         return await self._call(repository, f"read pull request #{number} of {repository}", get)
+
+    async def diff(
+        self, repository: str, base: str, head: str, *, max_bytes: int = DIFF_LIMIT_BYTES
+    ) -> str:
+        """Read by git in the repository's mirror (the one snapshots come from), not through
+        the compare API: GitHub's diff there stops at a size and file count of its own, and is
+        not git's text in every detail; the mirror's is exactly what `git diff` prints, cut
+        only where `max_bytes` says. A branch `base` is read through the API (the mirror's
+        copy of the branch may be old)."""
+        owner, name = _parts(repository)
+        if not _FULL_SHA.match(head):
+            raise ForgeError(f"{head!r} is not a full commit id (40 or 64 lowercase hex digits)")
+
+        async def read_diff(session: _Session) -> str:
+            base_sha = base
+            if not is_full_sha(base):
+                found_sha = await self._branch_sha(session, owner, name, base)
+                if found_sha is None:
+                    raise ForgeError(f"branch {base!r} does not exist in {repository}")
+                base_sha = found_sha
+            found = await session.api.repos.async_get(owner, name)
+            mirror = Mirror.of(self._mirror_dir, read(Repository, found.raw_response).clone_url)
+            env = _git_auth_env(session.token)
+            try:
+                await mirror.ensure(head, remote_env=env)
+                await mirror.ensure(base_sha, remote_env=env)
+            except ForgeError as error:
+                masker = Masker.for_secrets([session.token, env["GIT_CONFIG_VALUE_0"]])
+                raise ForgeError(masker.mask(str(error))) from None
+            return await three_dot_diff(
+                mirror.path, base_sha, head, max_bytes=max_bytes, where=repository
+            )
+
+        return await self._call(
+            repository, f"diff {head} against {base} in {repository}", read_diff
+        )
 
     async def list_open_change_requests(self, repository: str) -> list[ChangeRequest]:
         """Oldest first. Each page is asked for with the ETag of its last answer, so an

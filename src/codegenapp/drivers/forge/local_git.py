@@ -9,6 +9,7 @@ from pathlib import Path
 
 from codegenapp.domain.reports import CommitReport, ReportState
 from codegenapp.drivers.forge import (
+    DIFF_LIMIT_BYTES,
     ChangeRequest,
     ChangeState,
     CommitRequest,
@@ -16,6 +17,7 @@ from codegenapp.drivers.forge import (
     MergeResult,
     local_commits,
 )
+from codegenapp.drivers.forge.diffs import is_full_sha, three_dot_diff
 from codegenapp.drivers.forge.local_merge import merge_into_base
 from codegenapp.drivers.forge.local_pulls import (
     PullRecord,
@@ -136,6 +138,20 @@ class LocalGitForge:
         if record is None:
             return None
         return _view(repo, record, await branch_tips(repo))
+
+    async def diff(
+        self, repository: str, base: str, head: str, *, max_bytes: int = DIFF_LIMIT_BYTES
+    ) -> str:
+        """Read in the repository itself: both commits are there already."""
+        repo = await self._open(repository)
+        await require_commit(repo, head)
+        if is_full_sha(base):
+            await require_commit(repo, base)
+        elif await tip(repo, base) is None:
+            raise ForgeError(f"branch {base!r} does not exist in {repository}")
+        else:
+            base = f"refs/heads/{base}"
+        return await three_dot_diff(repo.git_dir, base, head, max_bytes=max_bytes, where=repository)
 
     async def list_open_change_requests(self, repository: str) -> list[ChangeRequest]:
         repo = await self._open(repository)
