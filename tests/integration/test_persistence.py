@@ -43,26 +43,29 @@ async def database(
     await db.dispose()
 
 
-async def _project_as_it_was(db: Database, *, name: str = "p", recipe: str = "/srv/x.yaml") -> int:
-    """A project written with the schema the database has now (an old revision's, in the
-    upgrade tests), not the models' newest one: the table is read back from the database."""
+async def _row_as_it_was(db: Database, table_name: str, values: dict[str, object]) -> int:
+    """A row written with the schema the database has now (an old revision's, in the upgrade
+    tests), not the models' newest one: the table is read back from the database."""
     async with db.transaction() as session:
         connection = await session.connection()
         table = await connection.run_sync(
-            lambda sync: sa.Table("projects", sa.MetaData(), autoload_with=sync)
+            lambda sync: sa.Table(table_name, sa.MetaData(), autoload_with=sync)
         )
         now = utcnow()
-        values = {
-            "name": name,
-            "repository": "/srv/repo",
-            "default_branch": "main",
-            "agent": {"provider": "scripted", "recipe": recipe},
-            "created_at": now,
-            "updated_at": now,
-            **ProjectSettings().model_dump(mode="json"),
-        }
-        inserted = await session.execute(table.insert().values(values).returning(table.c.id))
+        row = {"created_at": now, "updated_at": now, **values}
+        inserted = await session.execute(table.insert().values(row).returning(table.c.id))
         return int(inserted.scalar_one())
+
+
+async def _project_as_it_was(db: Database, *, name: str = "p", recipe: str = "/srv/x.yaml") -> int:
+    values = {
+        "name": name,
+        "repository": "/srv/repo",
+        "default_branch": "main",
+        "agent": {"provider": "scripted", "recipe": recipe},
+        **ProjectSettings().model_dump(mode="json"),
+    }
+    return await _row_as_it_was(db, "projects", values)
 
 
 async def _project(db: Database) -> int:
@@ -169,12 +172,24 @@ async def test_ids_are_never_reused_after_a_delete_and_upgrades_keep_the_rows(
     db = Database(settings.app_database_url)
     try:
         first_project = await _project_as_it_was(db)
-        async with db.transaction() as session:
-            run = await agent_runs.create_run(session, project_id=first_project, goal="kept")
+        run_id = await _row_as_it_was(
+            db,
+            "agent_runs",
+            {
+                "project_id": first_project,
+                "goal": "kept",
+                "status": "pending",
+                "branch": "",
+                "agent_is_ai": False,
+                "turns_requested": 0,
+                "progress_cursor": 0,
+                "segment": 0,
+            },
+        )
         await migrate.upgrade(settings.app_database_url)  # 0002 copies tables on SQLite
 
         async with db.read() as session:
-            kept = await agent_runs.get_run(session, run.id)
+            kept = await agent_runs.get_run(session, run_id)
         assert kept is not None
         assert kept.goal == "kept"  # the copy did not cascade-delete anything
         async with db.transaction() as session:
@@ -185,7 +200,7 @@ async def test_ids_are_never_reused_after_a_delete_and_upgrades_keep_the_rows(
         async with db.transaction() as session:
             again = await agent_runs.create_run(session, project_id=second_project, goal="new")
         assert second_project > first_project
-        assert again.id > run.id  # its workflow id is new too
+        assert again.id > run_id  # its workflow id is new too
     finally:
         await db.dispose()
 

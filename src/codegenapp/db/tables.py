@@ -115,6 +115,14 @@ class AgentRunRow(Timestamps, Base):
     pull_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("pull_requests.id", ondelete="SET NULL")
     )
+    # The plan a person confirmed (with the changes they asked for): the pull request is
+    # held against the paths it names.
+    confirmed_plan: Mapped[str | None] = mapped_column(Text)
+    # The latest change that bent the gate (head, findings with their hunks, approved or not)
+    # and every finding approved so far in the run (queries/agent_runs.py: `hold_change`).
+    held_change: Mapped[JsonDict | None]
+    # How the latest head reviewed kept to the confirmed plan (`record_plan_drift`).
+    plan_drift: Mapped[JsonDict | None]
 
 
 class PullRequestRow(Timestamps, Base):

@@ -27,6 +27,12 @@ class EventType(StrEnum):
     # Beyond the brief's six:
     AGENT_RUN_PLAN_READY = "agent_run_plan_ready"
     AGENT_RUN_FIX_REQUESTED = "agent_run_fix_requested"
+    # The agent's pull request bends the gate: it waits for a person (data: the head, the
+    # findings' kinds and paths; the hunks are on the run), and the person's approval.
+    AGENT_RUN_CHANGE_HELD = "agent_run_change_held"
+    AGENT_RUN_CHANGE_APPROVED = "agent_run_change_approved"
+    # The pull request changes files the confirmed plan did not name (flagged, not held).
+    AGENT_RUN_PLAN_STRAYED = "agent_run_plan_strayed"
     VALIDATION_QUEUED = "validation_queued"
     VALIDATION_LOG = "validation_log"
     PULL_REQUEST_OPENED = "pull_request_opened"

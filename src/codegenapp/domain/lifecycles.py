@@ -27,6 +27,8 @@ class RunMove(StrEnum):
     ANSWER = "answer"  # the person answered the plan
     VALIDATE = "validate"  # the agent opened or updated its pull request
     FIX = "fix"  # a failed validation's error context goes back to the agent
+    HOLD = "hold"  # the agent's change bends the gate; a person approves it first
+    APPROVE = "approve"  # the person approved the held change: it is validated next
     FINISH = "finish"  # the run's workflow or a person ends it
     CONTINUE = "continue"  # a person continues an ended run with a message
     # A person's retry or merge of the ended run's validation passed (and merged): the run
@@ -61,11 +63,13 @@ RUN_TRANSITIONS: Table[AgentRunStatus, RunMove] = {
     _R.RUNNING: {
         _R.RUNNING: frozenset({_RM.SEND}),
         _R.WAITING_INPUT: frozenset({_RM.PLAN}),
+        _R.WAITING_APPROVAL: frozenset({_RM.HOLD}),
         _R.VALIDATING: frozenset({_RM.VALIDATE}),
         _R.COMPLETED: frozenset({_RM.FINISH}),
         **_ENDS_A_RUN,
     },
     _R.WAITING_INPUT: {_R.RUNNING: frozenset({_RM.ANSWER}), **_ENDS_A_RUN},
+    _R.WAITING_APPROVAL: {_R.RUNNING: frozenset({_RM.APPROVE}), **_ENDS_A_RUN},
     _R.VALIDATING: {
         _R.RUNNING: frozenset({_RM.FIX}),
         _R.COMPLETED: frozenset({_RM.FINISH}),

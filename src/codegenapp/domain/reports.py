@@ -19,6 +19,10 @@ LOG_TAIL_LINES = 50
 REASON_CHARS = 2_000
 COMMENT_MARKER = "<!-- codegenapp:pr-report -->"
 """Hidden in the pull request's one report comment: how a later attempt finds it again."""
+PLAN_NOTE_MARKER = "<!-- codegenapp:plan-contract -->"
+"""Hidden in the pull request's plan note: whether it keeps to the plan a person confirmed."""
+PLAN_NOTE_PATHS = 30
+"""The plan note names at most this many of the paths the plan did not."""
 
 
 class ReportState(StrEnum):
@@ -220,3 +224,40 @@ def _bounded(text: str) -> str:
 
 def _cut(text: str) -> str:
     return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 1] + "…"
+
+
+def plan_note_markdown(
+    *, head_sha: str, unnamed: Sequence[str], changed: int, strays: bool, link: str | None
+) -> str:
+    """The pull request's plan note (marker first): which changed files the confirmed plan did
+    not name, or that the latest head keeps to it again. Paths are the agent's text: each is a
+    code span it cannot close."""
+    head = [PLAN_NOTE_MARKER]
+    if strays:
+        head += [
+            "### CodegenApp: this pull request strays from its confirmed plan",
+            "",
+            f"At `{head_sha[:12]}`, {len(unnamed)} of the {changed} changed files are not "
+            "named by the plan a person confirmed:",
+            "",
+            *(f"- {_code(path)}" for path in unnamed[:PLAN_NOTE_PATHS]),
+        ]
+        if len(unnamed) > PLAN_NOTE_PATHS:
+            head.append(f"- … and {len(unnamed) - PLAN_NOTE_PATHS} more")
+    else:
+        head += [
+            "### CodegenApp: this pull request keeps to its confirmed plan again",
+            "",
+            f"At `{head_sha[:12]}`, the changed files are those the plan named "
+            f"({len(unnamed)} of {changed} not named).",
+        ]
+    foot = [f"[Open it in CodegenApp]({link})"] if link else []
+    return _cut("\n".join(head) + ("\n\n" + "\n".join(foot) if foot else ""))
+
+
+def _code(text: str) -> str:
+    """`text` as one inline code span, whatever backticks it holds."""
+    one_line = " ".join(text.split()) or " "
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", one_line)), default=0) + 1)
+    pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
+    return f"{ticks}{pad}{one_line}{pad}{ticks}"

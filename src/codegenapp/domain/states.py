@@ -7,6 +7,9 @@ class AgentRunStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     WAITING_INPUT = "waiting_input"
+    # The agent's change bends the gate (its tests or CI): a person approves it before it is
+    # validated, or cancels the run.
+    WAITING_APPROVAL = "waiting_approval"
     VALIDATING = "validating"
     COMPLETED = "completed"
     FAILED = "failed"

@@ -21,6 +21,7 @@ from codegenapp.drivers.forge import ChangeRequest, ChangeState
 from codegenapp.errors import Conflict, InvalidInput, NotFound
 from codegenapp.flows import ended_runs, forge_reports, merge
 from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
+from codegenapp.flows.change_guard import APPROVAL_TOPIC
 from codegenapp.flows.once import once
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import (
@@ -79,6 +80,21 @@ async def answer_plan(run_id: int, *, action: str, text: str) -> AgentRunRow:
         await DBOS.send_async(run_workflow_id(run_id, run.segment), "answer", topic=PLAN_TOPIC)
     except Exception:
         log.warning("could not wake agent run %s; it will see the answer shortly", run_id)
+    return run
+
+
+async def approve_change(run_id: int) -> AgentRunRow:
+    """A person approves the change the run holds (it bends the gate): the run validates it.
+    `Conflict` unless the run waits for that approval."""
+    async with current().database.transaction() as session:
+        run = await agent_runs.approve_change(session, run_id)
+    # Only a wake-up call, as for a plan answer: the workflow reads the approval from the table.
+    try:
+        await DBOS.send_async(
+            run_workflow_id(run_id, run.segment), "approved", topic=APPROVAL_TOPIC
+        )
+    except Exception:
+        log.warning("could not wake agent run %s; it will see the approval shortly", run_id)
     return run
 
 

@@ -2,9 +2,14 @@
 
     goal → agent → reply                                     → completed
                  → plan → person confirms / modifies → agent ↺
-                 → pull request → validate → merged          → completed
-                                          → failed → error context → agent fix → validate ↺
-                                            (up to max_retries; same failure twice: stop)
+                 → pull request → read → validate → merged   → completed
+                                   │             → failed → error context → agent fix → read ↺
+                                   │               (up to max_retries; same failure twice: stop)
+                                   └ bends the gate → person approves → validate (or cancels)
+
+Each head is read before it is validated (`change_guard`): one that skips or deletes tests,
+drops assertions or edits CI waits for a person's approval; one that strays from the plan a
+person confirmed is flagged.
 
 Each workflow carries one *segment* of a run: the first starts with the goal, a `continue`
 starts the next one with the person's message. Workflow ids are `agent-run-<id>-<segment>`.
@@ -16,7 +21,7 @@ from dbos import DBOS, SetWorkflowID
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
 from codegenapp.domain.states import AgentRunStatus, ValidationStatus
-from codegenapp.flows import agent_turns, forge_reports
+from codegenapp.flows import agent_turns, change_guard, forge_reports
 from codegenapp.flows.agent_turns import TurnKind, TurnOutcome
 from codegenapp.flows.runtime import current
 from codegenapp.flows.validation import (
@@ -96,7 +101,9 @@ async def validate_until_settled(run_id: int, outcome: TurnOutcome, turn: int) -
     previous_signature: str | None = None
     while True:
         assert outcome.pull_request_id is not None
-        validation_id = await queue_validation(run_id, outcome.pull_request_id)
+        validation_id = await queue_cleared_head(run_id, outcome.pull_request_id)
+        if validation_id is None:
+            return
         with SetWorkflowID(workflow_id(validation_id)):
             handle = await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation_id)
         forge_reports.report_in_background(validation_id)
@@ -156,15 +163,35 @@ def _verdict(
     return None
 
 
+async def queue_cleared_head(run_id: int, pull_request_id: int) -> int | None:
+    """The validation of the pull request's head once that head is cleared (read, and approved
+    by a person if it bends the gate); None once the run is finished because the pull request
+    closed first."""
+    while True:
+        head = await change_guard.cleared_head(run_id, pull_request_id)
+        if head.head_sha is None:
+            await finish(run_id, AgentRunStatus.FAILED, f"Needs a human: {head.note}.")
+            return None
+        validation_id = await queue_validation(run_id, pull_request_id, head.head_sha)
+        if validation_id is not None:
+            return validation_id
+        # The head moved after it was read: read the new one.
+
+
 @DBOS.step(name="agent_run.queue_validation")
-async def queue_validation(run_id: int, pull_request_id: int) -> int:
-    """Create the next validation attempt for the pull request's current head. Idempotent:
-    an unfinished validation of that head is reused. So is one its forge's webhook made for
-    that head before this run got to it (it becomes the run's): a head is validated once."""
+async def queue_validation(run_id: int, pull_request_id: int, head_sha: str) -> int | None:
+    """Create the next validation attempt for the pull request's head `head_sha`, the one just
+    cleared; None if the pull request has moved on from it since. Idempotent: an unfinished
+    validation of that head is reused. So is one its forge's webhook made for that head before
+    this run got to it (it becomes the run's): a head is validated once."""
     async with current().database.transaction() as session:
+        pr = await pull_requests.require_pull_request(session, pull_request_id, lock=True)
+        if pr.head_sha != head_sha:
+            return None
         await agent_runs.mark_validating(session, run_id, pull_request_id=pull_request_id)
-        pr = await pull_requests.require_pull_request(session, pull_request_id)
         existing = await validations.unfinished_validation(session, pull_request_id)
+        if existing is not None and existing.head_sha != head_sha:
+            existing = None
         if existing is None:
             earlier = await validations.validation_of_head(session, pull_request_id, pr.head_sha)
             existing = earlier if earlier and earlier.agent_run_id is None else None

@@ -54,6 +54,13 @@ async def new_head(project: ProjectRow, event: PullRequestChanged) -> Plan:
         if await validations.validation_of_head(session, pr.id, pr.head_sha) is not None:
             note = f"#{pr.number} at {pr.head_sha[:12]} has its validation already"
             return Plan(note, stopped=tuple(superseded))
+        # An agent's head is read for bent gates before it is validated: its run does both.
+        run = await agent_runs.run_checking_heads_of(
+            session, project_id=project.id, pull_request_id=pr.id, branch=pr.branch
+        )
+        if run is not None:
+            note = f"#{pr.number} at {pr.head_sha[:12]} is validated by agent run {run.id}"
+            return Plan(f"{note} once it has read the head", stopped=tuple(superseded))
         validation_id = await queue(session, pr)
     note = f"#{event.number} at {event.head_sha[:12]}: validation {validation_id} queued"
     return Plan(note, (validation_id,), tuple(superseded))

@@ -85,3 +85,12 @@ async def plan_response(run_id: IdPath, body: PlanResponse, runtime: RuntimeDep)
 async def cancel_run(run_id: IdPath, runtime: RuntimeDep) -> AgentRunRead:
     await actions.cancel_run(run_id)
     return await _read_fresh(runtime, run_id)
+
+
+@router.post("/{run_id}/approve-change", status_code=202, responses={**NOT_FOUND, **CONFLICT})
+async def approve_change(run_id: IdPath, runtime: RuntimeDep) -> AgentRunRead:
+    """Approve the change the run holds because it bends the gate (`held_change`): the run
+    validates it next. 409 unless the run is `waiting_approval`; to refuse the change instead,
+    cancel the run."""
+    await actions.approve_change(run_id)
+    return await _read_fresh(runtime, run_id)

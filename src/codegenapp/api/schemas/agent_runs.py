@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from codegenapp.db.tables import AgentRunRow, PullRequestRow
+from codegenapp.db.tables import AgentRunRow, JsonDict, PullRequestRow
+from codegenapp.domain.gate_integrity import IntegrityKind
 from codegenapp.domain.limits import STORABLE, Id
 from codegenapp.domain.states import AgentRunStatus, ResponseType
 
@@ -61,6 +62,48 @@ class AgentRead(BaseModel):
     is_ai: bool | None  # None until the run's agent job started: which driver is not known yet
 
 
+class IntegrityFindingRead(BaseModel):
+    kind: IntegrityKind
+    path: str
+    hunk: str = Field(description="The offending hunk as the diff shows it (bounded).")
+
+
+class HeldChangeRead(BaseModel):
+    """The latest head of the run's pull request that bent the gate: while `approved` is
+    false the run waits (`waiting_approval`) for `approve-change`, or a cancel."""
+
+    head_sha: str
+    pr_number: int
+    since: str = Field(
+        description="What the diff was read against: the base branch, or the head a person "
+        "approved last in this run (what it held then is not asked about again)."
+    )
+    findings: list[IntegrityFindingRead]
+    omitted: int = Field(description="Further findings not listed (the list is bounded).")
+    unchecked: str | None = Field(
+        description="Why the diff was not read for findings (too large): held as a whole."
+    )
+    approved: bool
+
+    @classmethod
+    def of(cls, stored: JsonDict | None) -> "HeldChangeRead | None":
+        return None if stored is None else cls.model_validate(stored)
+
+
+class PlanDriftRead(BaseModel):
+    """How the latest head read kept to the plan a person confirmed."""
+
+    head_sha: str
+    pr_number: int
+    unnamed: list[str] = Field(description="Changed paths the plan did not name (bounded).")
+    changed: int
+    strays: bool = Field(description="Too many changed files went unnamed: flagged, not held.")
+
+    @classmethod
+    def of(cls, stored: JsonDict | None) -> "PlanDriftRead | None":
+        return None if stored is None else cls.model_validate(stored)
+
+
 class AgentRunRead(BaseModel):
     id: int
     project_id: int
@@ -72,6 +115,8 @@ class AgentRunRead(BaseModel):
     pull_request: PullRequestRead | None
     validations: list[int]
     agent: AgentRead
+    held_change: HeldChangeRead | None
+    plan_drift: PlanDriftRead | None
     created_at: datetime
     updated_at: datetime
 
@@ -95,6 +140,8 @@ class AgentRunRead(BaseModel):
                 # The column's default says nothing until `record_job` wrote the driver's answer.
                 is_ai=row.agent_is_ai if row.agent_driver is not None else None,
             ),
+            held_change=HeldChangeRead.of(row.held_change),
+            plan_drift=PlanDriftRead.of(row.plan_drift),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

@@ -7,9 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.db.queries import events
 from codegenapp.db.queries.paging import page
-from codegenapp.db.tables import AgentRunRow
+from codegenapp.db.tables import AgentRunRow, JsonDict
+from codegenapp.domain.change_review import (
+    MAX_FINDINGS_KEPT,
+    HeadReview,
+    drift_json,
+    finding_json,
+)
 from codegenapp.domain.events import EventType, JsonValue
 from codegenapp.domain.lifecycles import RUNS, RunMove, check_run_transition
+from codegenapp.domain.plans import PlanDrift
 from codegenapp.domain.states import AgentRunStatus, ResponseType
 from codegenapp.errors import Conflict, NotFound
 
@@ -17,7 +24,16 @@ ACTIVE_STATUSES = (
     AgentRunStatus.PENDING,
     AgentRunStatus.RUNNING,
     AgentRunStatus.WAITING_INPUT,
+    AgentRunStatus.WAITING_APPROVAL,
     AgentRunStatus.VALIDATING,
+)
+# A run in one of these checks its agent's pull request heads itself before validating them
+# (`flows/change_guard.py`): a forge's webhook does not start their validations meanwhile.
+CHECKS_ITS_HEADS = (
+    AgentRunStatus.PENDING,
+    AgentRunStatus.RUNNING,
+    AgentRunStatus.WAITING_INPUT,
+    AgentRunStatus.WAITING_APPROVAL,
 )
 
 
@@ -62,6 +78,24 @@ async def run_of_pull_request(session: AsyncSession, pull_request_id: int) -> in
     return await session.scalar(
         select(AgentRunRow.id)
         .where(AgentRunRow.pull_request_id == pull_request_id)
+        .order_by(AgentRunRow.id)
+        .limit(1)
+    )
+
+
+async def run_checking_heads_of(
+    session: AsyncSession, *, project_id: int, pull_request_id: int, branch: str
+) -> AgentRunRow | None:
+    """The run that checks this pull request's new heads itself (`CHECKS_ITS_HEADS`): the run
+    that opened it, or the run whose own branch it is (its pull request may be opened on the
+    forge before the run has read it)."""
+    return await session.scalar(
+        select(AgentRunRow)
+        .where(
+            AgentRunRow.project_id == project_id,
+            (AgentRunRow.pull_request_id == pull_request_id) | (AgentRunRow.branch == branch),
+            AgentRunRow.status.in_([status.value for status in CHECKS_ITS_HEADS]),
+        )
         .order_by(AgentRunRow.id)
         .limit(1)
     )
@@ -233,6 +267,10 @@ async def store_plan_answer(
         raise Conflict(f"agent run {run_id} is {run.status}, not waiting for a plan answer")
     _move(run, AgentRunStatus.RUNNING, RunMove.ANSWER)
     run.plan_answer = {"action": action, "text": text}
+    # What the pull request is held to: the plan, and the changes asked of it (the agent may
+    # go ahead with them at once, without proposing the plan again).
+    changes = f"\n\nChanges the person asked for:\n{text}" if action == "modify" else ""
+    run.confirmed_plan = f"{run.plan or ''}{changes}"
     message = "Plan confirmed" if action == "confirm" else f"Plan changes requested: {text}"
     await _progress(session, run, {"message": message})
     return run
@@ -266,3 +304,102 @@ async def complete_after_retry(session: AsyncSession, run_id: int, *, result: st
     run.result = result
     await _event(session, run, EventType.AGENT_RUN_COMPLETED, {"result": result})
     return run
+
+
+def approved_head(run: AgentRunRow) -> str | None:
+    """The head a person approved last in this run: later heads are read for bent gates
+    since that one, not since the base branch."""
+    approved = (run.held_change or {}).get("approved_head")
+    return approved if isinstance(approved, str) else None
+
+
+async def hold_change(
+    session: AsyncSession, run_id: int, *, pr_number: int, review: HeadReview
+) -> bool:
+    """Hold the run for a person if `review` found the gate bent (or could not read it): the
+    run waits for approval, the findings with their hunks kept on it, `agent_run_change_held`
+    naming their kinds and paths. True if the run waits. Idempotent: the same head held again
+    writes nothing."""
+    run = await require_run(session, run_id)
+    if _is_over(run) or not review.holds:
+        return False
+    held = run.held_change or {}
+    if run.status == AgentRunStatus.WAITING_APPROVAL and held.get("head_sha") == review.head_sha:
+        return True
+    _move(run, AgentRunStatus.WAITING_APPROVAL, RunMove.HOLD)
+    kept = review.findings[:MAX_FINDINGS_KEPT]
+    omitted = len(review.findings) - len(kept)
+    findings: list[JsonValue] = [finding_json(finding) for finding in kept]
+    run.held_change = {
+        "head_sha": review.head_sha,
+        "pr_number": pr_number,
+        "since": review.since,
+        "findings": findings,
+        "omitted": omitted,
+        "unchecked": review.unchecked,
+        "approved": False,
+        "approved_head": approved_head(run),
+    }
+    named: list[JsonValue] = [{"kind": f.kind.value, "path": f.path} for f in kept]
+    await _event(
+        session,
+        run,
+        EventType.AGENT_RUN_CHANGE_HELD,
+        {
+            "pr_number": pr_number,
+            "head_sha": review.head_sha,
+            "since": review.since,
+            "findings": named,
+            "omitted": omitted,
+            "unchecked": review.unchecked,
+        },
+    )
+    return True
+
+
+async def approve_change(session: AsyncSession, run_id: int) -> AgentRunRow:
+    """A person approves the held change: later heads are read since this one, and the run
+    goes on (its workflow validates this head). Raise `Conflict` unless the run waits for an
+    approval, so a second click cannot approve twice."""
+    run = await require_run(session, run_id)
+    held = run.held_change
+    if run.status != AgentRunStatus.WAITING_APPROVAL or held is None:
+        raise Conflict(f"agent run {run_id} is {run.status}, not waiting for a change's approval")
+    _move(run, AgentRunStatus.RUNNING, RunMove.APPROVE)
+    run.held_change = {**held, "approved": True, "approved_head": held.get("head_sha")}
+    await _event(
+        session,
+        run,
+        EventType.AGENT_RUN_CHANGE_APPROVED,
+        {"pr_number": held.get("pr_number"), "head_sha": held.get("head_sha")},
+    )
+    return run
+
+
+def is_approved(run: AgentRunRow, head_sha: str) -> bool:
+    """Whether the run no longer waits on the change held at `head_sha`."""
+    held: JsonDict = run.held_change or {}
+    waiting = run.status == AgentRunStatus.WAITING_APPROVAL and held.get("head_sha") == head_sha
+    return not waiting
+
+
+async def record_plan_drift(
+    session: AsyncSession, run_id: int, *, pr_number: int, head_sha: str, drift: PlanDrift
+) -> bool:
+    """Keep how the pull request at `head_sha` kept to the confirmed plan; a head that strays
+    leaves `agent_run_plan_strayed` naming the paths the plan did not. True when the pull
+    request's plan note is to be written: it strays now, or strayed at an earlier head.
+    Idempotent per head."""
+    run = await require_run(session, run_id)
+    before = run.plan_drift
+    if before is not None and before.get("head_sha") == head_sha:
+        return False
+    run.plan_drift = {"head_sha": head_sha, "pr_number": pr_number, **drift_json(drift)}
+    if drift.strays:
+        await _event(
+            session,
+            run,
+            EventType.AGENT_RUN_PLAN_STRAYED,
+            {"pr_number": pr_number, "head_sha": head_sha, **drift_json(drift)},
+        )
+    return drift.strays or bool(before and before.get("strays"))
