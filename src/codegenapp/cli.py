@@ -134,33 +134,43 @@ def demo(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON summary (with --no-serve).")
     ] = False,
+    agent: Annotated[
+        demo_flow.DemoAgent,
+        typer.Option(
+            "--agent",
+            help="scripted: the recipe replay; cli: a small script run as a command-line agent "
+            "in the sandbox (neither is an AI).",
+        ),
+    ] = "scripted",
 ) -> None:
-    """Run the demo: a goal goes to the scripted agent, its PR fails, is fixed and merged."""
+    """Run the demo: a goal goes to the agent, its PR fails, is fixed and merged."""
     if as_json and not no_serve:
         raise Refused("--json goes with --no-serve")
     settings = _settings()
     _reachable(settings)
     if no_serve:
-        summary = asyncio.run(_demo_in_process(settings, echo=not as_json))
+        summary = asyncio.run(_demo_in_process(settings, echo=not as_json, agent=agent))
         print(demo_flow.to_json(summary) if as_json else _one_line(summary.report), flush=True)
         if not summary.merged:
             raise Failed("the demo flow did not reach a merge")
         return
-    _serve_demo(settings)
+    _serve_demo(settings, agent=agent)
 
 
-async def _demo_in_process(settings: Settings, *, echo: bool) -> demo_flow.Summary:
+async def _demo_in_process(
+    settings: Settings, *, echo: bool, agent: demo_flow.DemoAgent
+) -> demo_flow.Summary:
     from codegenapp.main import running
 
     async with running(settings) as runtime:
-        return await demo_flow.run_to_end(runtime, echo=echo)
+        return await demo_flow.run_to_end(runtime, echo=echo, agent=agent)
 
 
 def _one_line(report: Mapping[str, object]) -> str:
     return f"demo finished: {json.dumps(report.get('agent_run'))}"
 
 
-def _serve_demo(settings: Settings) -> None:
+def _serve_demo(settings: Settings, *, agent: demo_flow.DemoAgent) -> None:
     from fastapi import FastAPI
 
     from codegenapp.main import TOKEN_FILE, create_app, login_url
@@ -179,7 +189,7 @@ def _serve_demo(settings: Settings) -> None:
                 token = token_file.read_text().strip() if token_file.exists() else None
             if token:
                 print(f"Sign in: {login_url(settings, token)}", flush=True)
-            run_id = await demo_flow.start(runtime)
+            run_id = await demo_flow.start(runtime, agent=agent)
             print(f"demo: agent run {run_id} started; following it here", flush=True)
             task = asyncio.create_task(_follow_demo(runtime, settings, run_id))
             yield

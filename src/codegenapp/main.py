@@ -173,12 +173,13 @@ async def open_runtime(settings: Settings) -> Runtime:
     bus = await _open_bus(settings)
     await migrate.upgrade(settings.app_database_url)
     database = Database(settings.app_database_url, on_commit=bus.publish)
+    secret_box = SecretBox(load_secret_key(settings))
     runtime = Runtime(
         settings=settings,
         database=database,
         bus=bus,
-        drivers=Registry(settings),
-        secret_box=SecretBox(load_secret_key(settings)),
+        drivers=Registry(settings, secret_box=secret_box),
+        secret_box=secret_box,
         host_secrets=host_secrets(settings),
     )
     bind(runtime)

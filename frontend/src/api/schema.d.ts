@@ -39,6 +39,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent-runs/{run_id}/approve-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve Change
+         * @description Approve the change the run holds because it bends the gate (`held_change`): the run
+         *     validates it next. 409 unless the run is `waiting_approval`; to refuse the change instead,
+         *     cancel the run.
+         */
+        post: operations["approve_change_api_v1_agent_runs__run_id__approve_change_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agent-runs/{run_id}/cancel": {
         parameters: {
             query?: never;
@@ -369,10 +391,12 @@ export interface components {
             created_at: string;
             /** Goal */
             goal: string;
+            held_change: components["schemas"]["HeldChangeRead"] | null;
             /** Id */
             id: number;
             /** Plan */
             plan: string | null;
+            plan_drift: components["schemas"]["PlanDriftRead"] | null;
             /** Project Id */
             project_id: number;
             pull_request: components["schemas"]["PullRequestRead"] | null;
@@ -392,7 +416,7 @@ export interface components {
          * AgentRunStatus
          * @enum {string}
          */
-        AgentRunStatus: "pending" | "running" | "waiting_input" | "validating" | "completed" | "failed" | "cancelled";
+        AgentRunStatus: "pending" | "running" | "waiting_input" | "waiting_approval" | "validating" | "completed" | "failed" | "cancelled";
         /**
          * BaselineSummary
          * @description The newest validation of the project's base branch: when it fails, pull requests that
@@ -424,6 +448,47 @@ export interface components {
          * @enum {string}
          */
         CheckStatus: "passed" | "failed" | "skipped";
+        /**
+         * CliAgentSettings
+         * @description `cli`: any command-line coding agent (aider, Claude Code, Codex CLI, a team's script),
+         *     run by `sh -c` in the project's sandbox on a fresh checkout. It gets the prompt in
+         *     `$CODEGENAPP_PROMPT` (and `{prompt}` in the command, shell-quoted); CodegenApp commits
+         *     what it changed and opens the pull request.
+         */
+        CliAgentSettings: {
+            /**
+             * Allowed Hosts
+             * @description The hosts the agent may reach (its model's API), through the sandbox's egress proxy: exact names (api.anthropic.com) or subdomain wildcards (*.example.com). Nothing else is reachable.
+             */
+            allowed_hosts?: string[];
+            /**
+             * Command
+             * @description The shell command that runs the agent, e.g. `aider --yes-always --message {prompt}`; `{prompt}` becomes the prompt, shell-quoted.
+             */
+            command: string;
+            /**
+             * Plan First
+             * @description Run the first turn plan-only (CODEGENAPP_PLAN_ONLY=1): its output is a plan that waits for a person's answer.
+             * @default false
+             */
+            plan_first: boolean;
+            /**
+             * Provider
+             * @constant
+             */
+            provider: "cli";
+            /**
+             * Secrets
+             * @description Names of the project's secrets the agent gets as environment variables (e.g. ANTHROPIC_API_KEY); it gets no other.
+             */
+            secrets?: string[];
+            /**
+             * Timeout Minutes
+             * @description How long one turn of the command may run before it is killed.
+             * @default 30
+             */
+            timeout_minutes: number;
+        };
         /**
          * CodegenAgentSettings
          * @description `codegen`: the Codegen API, with the server's CODEGEN_API_KEY and CODEGEN_ORG_ID. Its
@@ -567,7 +632,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "agent_run_started" | "agent_run_progress" | "agent_run_completed" | "validation_started" | "validation_progress" | "validation_completed" | "agent_run_plan_ready" | "agent_run_fix_requested" | "validation_queued" | "validation_log" | "pull_request_opened" | "pull_request_updated" | "pull_request_merged" | "merge_blocked" | "project_created" | "project_updated" | "project_deleted" | "project_secret_set" | "project_secret_deleted" | "webhook_processed";
+        EventType: "agent_run_started" | "agent_run_progress" | "agent_run_completed" | "validation_started" | "validation_progress" | "validation_completed" | "agent_run_plan_ready" | "agent_run_fix_requested" | "agent_run_change_held" | "agent_run_change_approved" | "agent_run_plan_strayed" | "validation_queued" | "validation_log" | "pull_request_opened" | "pull_request_updated" | "pull_request_merged" | "merge_blocked" | "project_created" | "project_updated" | "project_deleted" | "project_secret_set" | "project_secret_deleted" | "webhook_processed";
         /**
          * Fault
          * @description Whose fault a validation that did not pass is, decided before any agent is asked.
@@ -588,6 +653,52 @@ export interface components {
          * @enum {string}
          */
         ForgeKind: "local" | "github";
+        /**
+         * HeldChangeRead
+         * @description The latest head of the run's pull request that bent the gate: while `approved` is
+         *     false the run waits (`waiting_approval`) for `approve-change`, or a cancel.
+         */
+        HeldChangeRead: {
+            /** Approved */
+            approved: boolean;
+            /** Findings */
+            findings: components["schemas"]["IntegrityFindingRead"][];
+            /** Head Sha */
+            head_sha: string;
+            /**
+             * Omitted
+             * @description Further findings not listed (the list is bounded).
+             */
+            omitted: number;
+            /** Pr Number */
+            pr_number: number;
+            /**
+             * Since
+             * @description What the diff was read against: the base branch, or the head a person approved last in this run (what it held then is not asked about again).
+             */
+            since: string;
+            /**
+             * Unchecked
+             * @description Why the diff was not read for findings (too large): held as a whole.
+             */
+            unchecked: string | null;
+        };
+        /** IntegrityFindingRead */
+        IntegrityFindingRead: {
+            /**
+             * Hunk
+             * @description The offending hunk as the diff shows it (bounded).
+             */
+            hunk: string;
+            kind: components["schemas"]["IntegrityKind"];
+            /** Path */
+            path: string;
+        };
+        /**
+         * IntegrityKind
+         * @enum {string}
+         */
+        IntegrityKind: "test_file_deleted" | "test_file_emptied" | "tests_skipped" | "assertions_removed" | "ci_config_changed" | "test_config_changed" | "product_config_changed" | "check_script_changed";
         JsonValue: unknown;
         /** MergedAttempts */
         MergedAttempts: {
@@ -649,6 +760,28 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * PlanDriftRead
+         * @description How the latest head read kept to the plan a person confirmed.
+         */
+        PlanDriftRead: {
+            /** Changed */
+            changed: number;
+            /** Head Sha */
+            head_sha: string;
+            /** Pr Number */
+            pr_number: number;
+            /**
+             * Strays
+             * @description Too many changed files went unnamed: flagged, not held.
+             */
+            strays: boolean;
+            /**
+             * Unnamed
+             * @description Changed paths the plan did not name (bounded).
+             */
+            unnamed: string[];
+        };
         /** PlanResponse */
         PlanResponse: {
             /**
@@ -665,7 +798,7 @@ export interface components {
         /** ProjectCreate */
         ProjectCreate: {
             /** Agent */
-            agent: components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"];
+            agent: components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"] | components["schemas"]["CliAgentSettings"];
             /**
              * Default Branch
              * @default main
@@ -687,7 +820,7 @@ export interface components {
         /** ProjectRead */
         ProjectRead: {
             /** Agent */
-            agent: components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"];
+            agent: components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"] | components["schemas"]["CliAgentSettings"];
             /**
              * Created At
              * Format: date-time
@@ -768,7 +901,7 @@ export interface components {
          */
         ProjectUpdate: {
             /** Agent */
-            agent?: (components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"]) | null;
+            agent?: (components["schemas"]["ScriptedAgentSettings"] | components["schemas"]["CodegenAgentSettings"] | components["schemas"]["CliAgentSettings"]) | null;
             /** Default Branch */
             default_branch?: string | null;
             deployment_settings?: components["schemas"]["DeploymentSettings"] | null;
@@ -1241,6 +1374,82 @@ export interface operations {
             };
             /** @description No such entity. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one and what is accepted. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approve_change_api_v1_agent_runs__run_id__approve_change_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRunRead"];
+                };
+            };
+            /** @description The body could not be read as JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`Authorization: Bearer <token>`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such entity. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The entity's state does not allow this. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,18 +1,25 @@
-"""The demo: a small git repository, a scripted agent's recipe, and one goal run end to end.
+"""The demo: a small git repository, an agent, and one goal run end to end.
 
-The agent here is the scripted stand-in (it replays `recipe.yaml`), not an AI: the demo shows
-CodegenApp's flow, not a model's skill.
+The agent is not an AI: by default the scripted stand-in (it replays `recipe.yaml`); with
+`--agent cli`, a small script (`agent.py`) run as a command-line agent in the sandbox, whose
+changes CodegenApp commits. The demo shows CodegenApp's flow, not a model's skill.
 """
 
 import asyncio
 import json
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests, validations
-from codegenapp.domain.agent_settings import ScriptedAgentSettings
+from codegenapp.domain.agent_settings import (
+    AgentSettings,
+    CliAgentSettings,
+    ScriptedAgentSettings,
+)
 from codegenapp.domain.events import EventRecord, EventType, JsonValue
 from codegenapp.domain.project_settings import (
     DeploymentSettings,
@@ -25,6 +32,7 @@ from codegenapp.flows import projects as project_flows
 from codegenapp.flows.runtime import Runtime
 
 PROJECT_NAME = "demo"
+DemoAgent = Literal["scripted", "cli"]
 GOAL = "Add a /health endpoint that reports the app's status and version"
 _HERE = Path(__file__).parent
 
@@ -88,6 +96,21 @@ def recipe() -> str:
     return (_HERE / "recipe.yaml").read_text(encoding="utf-8")
 
 
+def agent_settings(agent: DemoAgent) -> AgentSettings:
+    """The demo's agent. The command-line one is `agent.py`, handed to python3 whole on its
+    command line, so that any sandbox with python3 runs it (no path of ours needs to be seen
+    inside)."""
+    if agent == "scripted":
+        return ScriptedAgentSettings(provider="scripted", recipe=recipe())
+    source = (_HERE / "agent.py").read_text(encoding="utf-8")
+    return CliAgentSettings(
+        provider="cli",
+        command=f"python3 -I -c {shlex.quote(source)}",
+        plan_first=True,
+        timeout_minutes=5,
+    )
+
+
 async def _remove_previous(runtime: Runtime) -> None:
     async with runtime.database.read() as session:
         rows, _ = await projects.list_projects(session, limit=200)
@@ -102,7 +125,7 @@ async def _remove_previous(runtime: Runtime) -> None:
         await project_flows.delete_project(previous.id)
 
 
-async def start(runtime: Runtime) -> int:
+async def start(runtime: Runtime, *, agent: DemoAgent = "scripted") -> int:
     """Set up the demo project afresh and start its goal; returns the agent run's id."""
     repo = make_repository(runtime.settings.home)
     await _remove_previous(runtime)
@@ -110,7 +133,7 @@ async def start(runtime: Runtime) -> int:
         name=PROJECT_NAME,
         repository=str(repo),
         default_branch="main",
-        agent=ScriptedAgentSettings(provider="scripted", recipe=recipe()),
+        agent=agent_settings(agent),
         settings=DEMO_SETTINGS,
     )
     run = await actions.start_run(project_id=project.id, goal=GOAL)
@@ -208,8 +231,10 @@ async def summarize(runtime: Runtime, run_id: int) -> Summary:
     return Summary(report=report, merged=merged)
 
 
-async def run_to_end(runtime: Runtime, *, echo: bool, timeout: float = 600) -> Summary:
-    run_id = await start(runtime)
+async def run_to_end(
+    runtime: Runtime, *, echo: bool, agent: DemoAgent = "scripted", timeout: float = 600
+) -> Summary:
+    run_id = await start(runtime, agent=agent)
     await asyncio.wait_for(follow(runtime, run_id, echo=echo, confirm_plan=True), timeout)
     return await summarize(runtime, run_id)
 

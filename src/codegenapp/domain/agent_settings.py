@@ -4,13 +4,26 @@ choice)."""
 
 from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from codegenapp.domain.limits import STORABLE
-from codegenapp.domain.project_settings import MAX_RECIPE_CHARS, _Settings
+from codegenapp.domain.network_policy import check_host_pattern
+from codegenapp.domain.project_settings import (
+    MAX_ALLOWED_HOSTS,
+    MAX_RECIPE_CHARS,
+    EnvName,
+    _Settings,
+    check_env_name,
+)
 
 MAX_MODEL_NAME = 100
-AGENT_PROVIDERS = ("scripted", "codegen")
+MAX_AGENT_COMMAND_CHARS = 16 * 1024
+MAX_AGENT_SECRETS = 100
+MAX_AGENT_TIMEOUT_MINUTES = 24 * 60
+AGENT_ENV_PREFIX = "CODEGENAPP_"
+"""Our variables in a command-line agent's environment (CODEGENAPP_PROMPT, ...): no secret
+may take one of their names."""
+AGENT_PROVIDERS = ("scripted", "codegen", "cli")
 
 
 class ScriptedAgentSettings(_Settings):
@@ -47,6 +60,72 @@ class CodegenAgentSettings(_Settings):
     )
 
 
+class CliAgentSettings(_Settings):
+    """`cli`: any command-line coding agent (aider, Claude Code, Codex CLI, a team's script),
+    run by `sh -c` in the project's sandbox on a fresh checkout. It gets the prompt in
+    `$CODEGENAPP_PROMPT` (and `{prompt}` in the command, shell-quoted); CodegenApp commits
+    what it changed and opens the pull request."""
+
+    provider: Literal["cli"]
+    command: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_AGENT_COMMAND_CHARS,
+            description="The shell command that runs the agent, e.g. `aider --yes-always "
+            "--message {prompt}`; `{prompt}` becomes the prompt, shell-quoted.",
+        ),
+        STORABLE,
+    ]
+    allowed_hosts: list[Annotated[str, Field(max_length=253), STORABLE]] = Field(
+        default_factory=list,
+        max_length=MAX_ALLOWED_HOSTS,
+        description="The hosts the agent may reach (its model's API), through the sandbox's "
+        "egress proxy: exact names (api.anthropic.com) or subdomain wildcards (*.example.com). "
+        "Nothing else is reachable.",
+    )
+    secrets: list[EnvName] = Field(
+        default_factory=list,
+        max_length=MAX_AGENT_SECRETS,
+        description="Names of the project's secrets the agent gets as environment variables "
+        "(e.g. ANTHROPIC_API_KEY); it gets no other.",
+    )
+    plan_first: bool = Field(
+        default=False,
+        description="Run the first turn plan-only (CODEGENAPP_PLAN_ONLY=1): its output is a "
+        "plan that waits for a person's answer.",
+    )
+    timeout_minutes: float = Field(
+        default=30,
+        ge=0.01,
+        le=MAX_AGENT_TIMEOUT_MINUTES,
+        description="How long one turn of the command may run before it is killed.",
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a shell command, not blank")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str]) -> list[str]:
+        return [check_host_pattern(host) for host in value]
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            check_env_name(name)
+            if name.upper().startswith(AGENT_ENV_PREFIX):
+                raise ValueError(f"{name!r}: names starting with {AGENT_ENV_PREFIX} are ours")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a secret twice")
+        return value
+
+
 def _provider(value: object) -> str:
     if isinstance(value, dict):
         return str(value.get("provider", "scripted"))
@@ -55,10 +134,11 @@ def _provider(value: object) -> str:
 
 AgentSettings = Annotated[
     Annotated[ScriptedAgentSettings, Tag("scripted")]
-    | Annotated[CodegenAgentSettings, Tag("codegen")],
+    | Annotated[CodegenAgentSettings, Tag("codegen")]
+    | Annotated[CliAgentSettings, Tag("cli")],
     Discriminator(
         _provider,
         custom_error_type="agent_provider",
-        custom_error_message="provider must be 'scripted' or 'codegen'",
+        custom_error_message="provider must be 'scripted', 'codegen' or 'cli'",
     ),
 ]

@@ -6,7 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.repositories import ForgeKind
+from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent
+from codegenapp.drivers.agent.cli import CliAgent
 from codegenapp.drivers.agent.codegen import CodegenAgent, codegen_api
 from codegenapp.drivers.agent.scripted import ScriptedAgent
 from codegenapp.drivers.forge import Forge, WebhookReader
@@ -74,7 +76,9 @@ def _docker_answers(host: str | None) -> bool:
 class Registry:
     """Which implementation serves a project. Built once per process, in `main.py`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, secret_box: SecretBox) -> None:
+        """`secret_box`: the server's key (a command-line agent's job keeps the secrets it
+        was granted sealed with it)."""
         self._local_git = LocalGitForge(
             settings.allowed_repository_roots, mirror_dir=settings.state_dir / "mirrors"
         )
@@ -87,6 +91,12 @@ class Registry:
             state_dir=settings.state_dir / "agents" / "scripted", forges=self.forge
         )
         self._codegen = CodegenAgent(codegen_api(settings))
+        self._cli = CliAgent(
+            settings.state_dir / "agents" / "cli",
+            forges=self.forge,
+            sandboxes=self.sandbox,
+            secret_box=secret_box,
+        )
 
     def forge(self, kind: ForgeKind) -> Forge:
         if kind is ForgeKind.LOCAL:
@@ -110,10 +120,14 @@ class Registry:
                 return self._scripted
             case "codegen":
                 return self._codegen
+            case "cli":
+                return self._cli
 
     async def reap_sandboxes(self, *, mine: bool) -> list[str]:
         """Remove what dead workers' sandboxes left on this machine (at start-up), or with
         `mine` this process's own as well (at shutdown: in-flight validations were cut)."""
+        if mine:  # their turns first: each destroys its sandbox and says the server stopped
+            await self._cli.stop_turns()
         removed: list[str] = []
         for kind in self._reapable():
             try:

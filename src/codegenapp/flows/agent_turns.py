@@ -8,6 +8,7 @@ that turn, so an earlier turn's answer is never taken for the new one.
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,6 +16,7 @@ from dbos import DBOS
 
 from codegenapp.db.queries import agent_runs, projects, pull_requests
 from codegenapp.db.tables import AgentRunRow, ProjectRow
+from codegenapp.domain.agent_settings import AgentSettings, CliAgentSettings
 from codegenapp.domain.states import ResponseType
 from codegenapp.drivers.agent import (
     FIRST_TURN,
@@ -26,6 +28,7 @@ from codegenapp.drivers.agent import (
     TurnMarker,
 )
 from codegenapp.drivers.forge import ChangeState
+from codegenapp.flows import project_secrets
 from codegenapp.flows.runtime import current
 
 MAX_POLL_INTERVAL_SEC = 5.0
@@ -83,14 +86,17 @@ async def start(run_id: int, turn: int) -> TurnMarker:
         await agent_runs.mark_running(
             session, run_id, turn=turn, message="Sent the goal to the agent"
         )
+    settings = projects.agent_settings_of(project)
     task = AgentTask(
         run_id=run_id,
         goal=run.goal,
         repository=project.repository,
         base_branch=project.default_branch,
         branch=run.branch,
-        settings=projects.agent_settings_of(project),
+        settings=settings,
         forge=projects.forge_of(project),
+        deployment=projects.settings_of(project).deployment_settings,
+        secrets=await _granted_secrets(project, settings),
     )
     job = await agent.start(task, request_id=_request_id(run_id, turn))
     async with current().database.transaction() as session:
@@ -98,6 +104,16 @@ async def start(run_id: int, turn: int) -> TurnMarker:
             session, run_id, driver=job.driver, job_id=job.external_id, is_ai=agent.is_ai
         )
     return FIRST_TURN
+
+
+async def _granted_secrets(project: ProjectRow, settings: AgentSettings) -> Mapping[str, str]:
+    """The project secrets the agent's settings name, opened; only a command-line agent names
+    any. A name the project has no secret for is left out: the agent says which is missing."""
+    if not isinstance(settings, CliAgentSettings) or not settings.secrets:
+        return {}
+    async with current().database.read() as session:
+        opened = await project_secrets.opened_secrets(session, project.id)
+    return {name: opened[name] for name in settings.secrets if name in opened}
 
 
 @DBOS.step(name="agent.resume")

@@ -1,9 +1,9 @@
 """The Agent seam: who turns a goal into a reply, a plan or a pull request.
 
 Implementations: `scripted` (replays a recipe: the demo's and the tests' stand-in, never
-presented as AI), `codegen` (the Codegen REST API) and, later, `cli` (a command-line agent in a
-sandbox). An agent job lives outside our process: `AgentJob` is all we keep, and any process
-can poll or resume it.
+presented as AI), `codegen` (the Codegen REST API) and `cli` (a command-line agent in the
+project's sandbox). An agent job lives outside our process: `AgentJob` is all we keep, and any
+process can poll or resume it.
 
 A job answers in turns: the goal opens the first, each `resume` the next. `resume` returns a
 `TurnMarker` that the next `poll` is given, because right after a resume an agent may still
@@ -12,11 +12,13 @@ agents keep no idempotency key, so `start` and `resume` are at least once: a ste
 after a crash may send its message twice, and the flow is written to survive that.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType, Protocol
 
 from codegenapp.domain.agent_settings import AgentSettings
+from codegenapp.domain.project_settings import DeploymentSettings
 from codegenapp.domain.repositories import ForgeKind
 
 
@@ -31,6 +33,13 @@ class AgentTask:
     branch: str
     settings: AgentSettings
     forge: ForgeKind = ForgeKind.LOCAL  # where `repository` lives (the agent pushes there)
+    deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
+    """The project's deployment settings: an agent that runs commands works in the sandbox
+    they describe (kind, image, resources)."""
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The project secrets the agent's settings name, opened (name → value): the flow reads
+    them, since drivers never touch the database. Only a command-line agent names any; it
+    gets them as environment variables, and must never write them down unsealed."""
 
 
 @dataclass(frozen=True, slots=True)
