@@ -6,6 +6,7 @@ CodegenAppError
 ├── Conflict              the entity is not in a state that allows this     → 409
 │   └── InvalidTransition a status change its life cycle forbids            → 409
 ├── Unauthorized          missing or wrong token                            → 401
+├── OverBudget            the project's agent budget is spent for now       → 429
 ├── DependencyUnavailable the database or Redis cannot be reached (start-up)
 ├── ForgeError            the repository host refused or failed
 │   ├── RepositoryInvalid the repository cannot be used as configured       → 422
@@ -39,6 +40,16 @@ class InvalidInput(CodegenAppError):
         self.field = field
         self.message = message
         self.location = location
+
+
+class OverBudget(CodegenAppError):
+    """A project's agent budget (`agent.budgets`, named by `field`) allows nothing more for
+    now; `retry_after` seconds until it does."""
+
+    def __init__(self, field: str, message: str, *, retry_after: int) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.retry_after = retry_after
 
 
 class NotFound(CodegenAppError):

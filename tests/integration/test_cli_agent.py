@@ -465,6 +465,7 @@ async def test_good_command_line_agent_settings_are_stored_as_given(
     assert created.json()["agent"] == {
         **agent,
         "allowed_hosts": ["api.anthropic.com", "*.example.com"],
+        "budgets": {"runs_per_day": None, "minutes_per_run": None},
     }
 
 

@@ -365,6 +365,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AgentBudgets
+         * @description What a project lets its agent spend; past one, the run stops with the reason. Fix
+         *     attempts per run are `validation_settings.max_retries`.
+         */
+        AgentBudgets: {
+            /**
+             * Minutes Per Run
+             * @description Minutes the agent may work on one run, its turns added up (not the time validations or people take); past them its turn is cancelled and the run fails. None: no limit.
+             */
+            minutes_per_run?: number | null;
+            /**
+             * Runs Per Day
+             * @description Agent runs the project may start in any 24 hours; one more is refused (429) until the oldest of them is a day old. None: no limit.
+             */
+            runs_per_day?: number | null;
+        };
         /** AgentRead */
         AgentRead: {
             /** Driver */
@@ -461,6 +478,8 @@ export interface components {
              * @description The hosts the agent may reach (its model's API), through the sandbox's egress proxy: exact names (api.anthropic.com) or subdomain wildcards (*.example.com). Nothing else is reachable.
              */
             allowed_hosts?: string[];
+            /** @description What the agent may spend (default: no limit). */
+            budgets?: components["schemas"]["AgentBudgets"];
             /**
              * Command
              * @description The shell command that runs the agent, e.g. `aider --yes-always --message {prompt}`; `{prompt}` becomes the prompt, shell-quoted.
@@ -495,6 +514,8 @@ export interface components {
          *     pull requests are validated through the project's GitHub forge.
          */
         CodegenAgentSettings: {
+            /** @description What the agent may spend (default: no limit). */
+            budgets?: components["schemas"]["AgentBudgets"];
             /**
              * Model
              * @description The model Codegen should use (default: the organization's).
@@ -998,6 +1019,8 @@ export interface components {
          *     tests' stand-in for an AI, never presented as one.
          */
         ScriptedAgentSettings: {
+            /** @description What the agent may spend (default: no limit). */
+            budgets?: components["schemas"]["AgentBudgets"];
             /**
              * Provider
              * @default scripted

@@ -30,6 +30,7 @@ from codegenapp.errors import (
     InvalidInput,
     MergeRefused,
     NotFound,
+    OverBudget,
     RepositoryInvalid,
     Unauthorized,
     WebhookInvalid,
@@ -110,6 +111,8 @@ async def _our_error(request: Request, error: Exception) -> JSONResponse:
         return error_response(422, _one_line(errors), errors)
     if isinstance(error, NotFound):
         return error_response(404, str(error))
+    if isinstance(error, OverBudget):
+        return error_response(429, str(error), headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Conflict | MergeRefused):
         return error_response(409, str(error))
     if isinstance(error, Unauthorized):

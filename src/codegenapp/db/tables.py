@@ -123,6 +123,8 @@ class AgentRunRow(Timestamps, Base):
     held_change: Mapped[JsonDict | None]
     # How the latest head reviewed kept to the confirmed plan (`record_plan_drift`).
     plan_drift: Mapped[JsonDict | None]
+    # Seconds the agent worked on the run, its turns added up (`agent.budgets.minutes_per_run`).
+    agent_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
 class PullRequestRow(Timestamps, Base):

@@ -24,9 +24,38 @@ AGENT_ENV_PREFIX = "CODEGENAPP_"
 """Our variables in a command-line agent's environment (CODEGENAPP_PROMPT, ...): no secret
 may take one of their names."""
 AGENT_PROVIDERS = ("scripted", "codegen", "cli")
+MAX_RUNS_PER_DAY = 100_000
+MAX_MINUTES_PER_RUN = 7 * 24 * 60
 
 
-class ScriptedAgentSettings(_Settings):
+class AgentBudgets(_Settings):
+    """What a project lets its agent spend; past one, the run stops with the reason. Fix
+    attempts per run are `validation_settings.max_retries`."""
+
+    runs_per_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_RUNS_PER_DAY,
+        description="Agent runs the project may start in any 24 hours; one more is refused "
+        "(429) until the oldest of them is a day old. None: no limit.",
+    )
+    minutes_per_run: float | None = Field(
+        default=None,
+        ge=0.1,
+        le=MAX_MINUTES_PER_RUN,
+        description="Minutes the agent may work on one run, its turns added up (not the time "
+        "validations or people take); past them its turn is cancelled and the run fails. "
+        "None: no limit.",
+    )
+
+
+class _AgentSettings(_Settings):
+    budgets: AgentBudgets = Field(
+        default_factory=AgentBudgets, description="What the agent may spend (default: no limit)."
+    )
+
+
+class ScriptedAgentSettings(_AgentSettings):
     """`scripted` replays a recipe (YAML text, stored with the project): the demo's and the
     tests' stand-in for an AI, never presented as one."""
 
@@ -42,7 +71,7 @@ class ScriptedAgentSettings(_Settings):
     ]
 
 
-class CodegenAgentSettings(_Settings):
+class CodegenAgentSettings(_AgentSettings):
     """`codegen`: the Codegen API, with the server's CODEGEN_API_KEY and CODEGEN_ORG_ID. Its
     pull requests are validated through the project's GitHub forge."""
 
@@ -60,7 +89,7 @@ class CodegenAgentSettings(_Settings):
     )
 
 
-class CliAgentSettings(_Settings):
+class CliAgentSettings(_AgentSettings):
     """`cli`: any command-line coding agent (aider, Claude Code, Codex CLI, a team's script),
     run by `sh -c` in the project's sandbox on a fresh checkout. It gets the prompt in
     `$CODEGENAPP_PROMPT` (and `{prompt}` in the command, shell-quoted); CodegenApp commits

@@ -19,7 +19,7 @@ from codegenapp.domain.states import AgentRunStatus, ValidationStatus
 from codegenapp.drivers.agent import AgentJob
 from codegenapp.drivers.forge import ChangeRequest, ChangeState
 from codegenapp.errors import Conflict, InvalidInput, NotFound
-from codegenapp.flows import ended_runs, forge_reports, merge
+from codegenapp.flows import budgets, ended_runs, forge_reports, merge
 from codegenapp.flows.agent_run import PLAN_TOPIC, agent_run_flow, run_workflow_id
 from codegenapp.flows.change_guard import APPROVAL_TOPIC
 from codegenapp.flows.once import once
@@ -58,8 +58,10 @@ async def start_run(
         raise InvalidInput("goal", "must not be empty: say what the agent should do")
 
     async def make(session: AsyncSession) -> tuple[AgentRunRow, int]:
-        if await projects.get_project(session, project_id) is None:
+        project = await projects.get_project(session, project_id, lock=True)
+        if project is None:
             raise NotFound(f"project {project_id} does not exist")
+        await budgets.refuse_run_over_budget(session, project)
         run = await agent_runs.create_run(session, project_id=project_id, goal=goal)
         return run, run.id
 

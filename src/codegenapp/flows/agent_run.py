@@ -62,6 +62,10 @@ async def _story(run_id: int) -> None:
     outcome = await agent_turns.wait_for_turn(run_id, marker)
     while outcome.kind is TurnKind.PLAN:
         answer = await wait_for_plan_answer(run_id)
+        spent = await agent_turns.over_budget(run_id)
+        if spent is not None:
+            await finish(run_id, AgentRunStatus.FAILED, spent)
+            return
         turn += 1
         marker = await agent_turns.resume(run_id, turn, answer, "Sent the plan answer to the agent")
         outcome = await agent_turns.wait_for_turn(run_id, marker)
@@ -71,6 +75,8 @@ async def _story(run_id: int) -> None:
         await finish(run_id, AgentRunStatus.COMPLETED, outcome.text)
     elif outcome.kind is TurnKind.FAILED:
         await finish(run_id, AgentRunStatus.FAILED, f"The agent failed: {outcome.text}")
+    elif outcome.kind is TurnKind.OVER_BUDGET:
+        await finish(run_id, AgentRunStatus.FAILED, outcome.text)
     else:
         await finish(run_id, AgentRunStatus.CANCELLED, outcome.text)
 
@@ -114,10 +120,17 @@ async def validate_until_settled(run_id: int, outcome: TurnOutcome, turn: int) -
             await finish(run_id, *verdict)
             return
         previous_signature = report.signature
+        spent = await agent_turns.over_budget(run_id)
+        if spent is not None:
+            await finish(run_id, AgentRunStatus.FAILED, spent)
+            return
         turn += 1
         prompt = await read_error_context(validation_id)
         marker = await agent_turns.request_fix(run_id, turn, validation_id, prompt, report.attempt)
         outcome = await agent_turns.wait_for_turn(run_id, marker)
+        if outcome.kind is TurnKind.OVER_BUDGET:
+            await finish(run_id, AgentRunStatus.FAILED, outcome.text)
+            return
         if outcome.kind is not TurnKind.PULL_REQUEST:
             await finish(
                 run_id,

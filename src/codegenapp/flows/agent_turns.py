@@ -28,7 +28,7 @@ from codegenapp.drivers.agent import (
     TurnMarker,
 )
 from codegenapp.drivers.forge import ChangeState
-from codegenapp.flows import project_secrets
+from codegenapp.flows import budgets, project_secrets
 from codegenapp.flows.runtime import current
 
 MAX_POLL_INTERVAL_SEC = 5.0
@@ -40,6 +40,7 @@ class TurnKind(StrEnum):
     PULL_REQUEST = "pull_request"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    OVER_BUDGET = "over_budget"  # the agent used the run's minutes: its turn was cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,19 +152,36 @@ async def wait_for_turn(run_id: int, marker: TurnMarker) -> TurnOutcome:
     run, project, agent = await _load(run_id)
     job = _job(run)
     interval = runtime.settings.agent_poll_interval_sec
-    deadline = time.monotonic() + runtime.settings.agent_turn_timeout_sec
+    counted = time.monotonic()
+    deadline = counted + runtime.settings.agent_turn_timeout_sec
     while True:
         state = await agent.poll(job, turn=marker, since=run.progress_cursor)
         async with runtime.database.transaction() as session:
             run = await agent_runs.record_agent_messages(
                 session, run_id, messages=state.progress, cursor=state.cursor
             )
+            # Counted as it goes, so a crash loses at most one poll's worth of the budget.
+            now = time.monotonic()
+            run = await agent_runs.add_agent_time(session, run_id, seconds=now - counted)
+            counted = now
         if state.status is not AgentJobStatus.RUNNING:
             return await _record_outcome(run, project, state)
+        left = budgets.agent_seconds_left(project, run)
+        if left is not None and left <= 0:
+            await agent.cancel(job)
+            return TurnOutcome(TurnKind.OVER_BUDGET, budgets.spent_words(project, run))
         if time.monotonic() > deadline:
             return TurnOutcome(TurnKind.FAILED, "the agent did not finish its turn in time")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(interval if left is None else max(0.0, min(interval, left)))
         interval = min(interval * 1.5, MAX_POLL_INTERVAL_SEC)
+
+
+@DBOS.step(name="agent.over_budget")
+async def over_budget(run_id: int) -> str | None:
+    """Why the run may not ask its agent for another turn (its minutes are spent), or None."""
+    run, project, _ = await _load(run_id)
+    left = budgets.agent_seconds_left(project, run)
+    return budgets.spent_words(project, run) if left is not None and left <= 0 else None
 
 
 async def _record_outcome(run: AgentRunRow, project: ProjectRow, state: AgentState) -> TurnOutcome:

@@ -1,6 +1,7 @@
 """Agent runs: the one write path (every status change leaves its event), and reads."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,6 +100,25 @@ async def run_checking_heads_of(
         .order_by(AgentRunRow.id)
         .limit(1)
     )
+
+
+async def run_start_times(
+    session: AsyncSession, project_id: int, *, since: datetime
+) -> list[datetime]:
+    """When the project's runs created after `since` were created, oldest first."""
+    rows = await session.scalars(
+        select(AgentRunRow.created_at)
+        .where(AgentRunRow.project_id == project_id, AgentRunRow.created_at > since)
+        .order_by(AgentRunRow.created_at)
+    )
+    return list(rows)
+
+
+async def add_agent_time(session: AsyncSession, run_id: int, *, seconds: float) -> AgentRunRow:
+    """The agent worked `seconds` more on the run (one turn, or part of one)."""
+    run = await require_run(session, run_id)
+    run.agent_seconds = (run.agent_seconds or 0.0) + max(0.0, seconds)
+    return run
 
 
 async def has_active_runs(session: AsyncSession, project_id: int) -> bool:

@@ -134,8 +134,19 @@ async def projects_of_forge(session: AsyncSession, forge: ForgeKind) -> list[Pro
     return list(found)
 
 
-async def get_project(session: AsyncSession, project_id: int) -> ProjectRow | None:
-    return await session.get(ProjectRow, project_id)
+async def get_project(
+    session: AsyncSession, project_id: int, *, lock: bool = False
+) -> ProjectRow | None:
+    """With `lock`, the row stays locked until the commit: whatever the caller counts for the
+    project (its runs today) cannot change under it."""
+    if not lock:
+        return await session.get(ProjectRow, project_id)
+    return await session.scalar(
+        select(ProjectRow)
+        .where(ProjectRow.id == project_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def list_projects(
