@@ -669,6 +669,16 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** FillField */
+        FillField: {
+            /**
+             * Label
+             * @description The field's accessible name: its label, or placeholder.
+             */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /**
          * ForgeKind
          * @enum {string}
@@ -1014,6 +1024,45 @@ export interface components {
             updated_at: string;
         };
         /**
+         * Scenario
+         * @description Steps played in order in a fresh browser context; the first failing one ends it. A
+         *     scenario whose first step is not `goto` starts at '/'.
+         */
+        Scenario: {
+            /** Name */
+            name: string;
+            /** Steps */
+            steps: components["schemas"]["ScenarioStep"][];
+        };
+        /**
+         * ScenarioStep
+         * @description One thing a person does or checks; exactly one of the keys is given.
+         */
+        ScenarioStep: {
+            /**
+             * Click
+             * @description Click the button or link with this accessible name, or else the element showing exactly this text.
+             */
+            click?: string | null;
+            /**
+             * Expect Text
+             * @description The page shows this text (within 5 s).
+             */
+            expect_text?: string | null;
+            /**
+             * Expect Url
+             * @description The page is at this path (with its query, if one is given), within 5 s.
+             */
+            expect_url?: string | null;
+            /** @description Type `value` into the field named `label`. */
+            fill?: components["schemas"]["FillField"] | null;
+            /**
+             * Goto
+             * @description Open this path on the preview.
+             */
+            goto?: string | null;
+        };
+        /**
          * ScriptedAgentSettings
          * @description `scripted` replays a recipe (YAML text, stored with the project): the demo's and the
          *     tests' stand-in for an AI, never presented as one.
@@ -1184,6 +1233,8 @@ export interface components {
              * @default false
              */
             validate_drafts: boolean;
+            /** @description The browser evaluation of the deployed preview; unset: not evaluated. */
+            web_eval?: components["schemas"]["WebEvalSettings"] | null;
         };
         /**
          * ValidationStatus
@@ -1201,6 +1252,50 @@ export interface components {
             /** Pr Number */
             pr_number: number;
             status: components["schemas"]["ValidationStatus"];
+        };
+        /**
+         * WebEvalSettings
+         * @description What the browser evaluation of a deployed preview checks; see the module's docstring.
+         */
+        WebEvalSettings: {
+            /**
+             * Accessibility
+             * @description Check each page with axe-core: report violations, or fail on any.
+             * @default off
+             * @enum {string}
+             */
+            accessibility: "off" | "report" | "fail";
+            /**
+             * Allow Console Errors
+             * @description Report console errors and uncaught page errors without failing the step.
+             * @default false
+             */
+            allow_console_errors: boolean;
+            /**
+             * Allow Failed Requests
+             * @description Report the preview's own requests that failed (HTTP 400 and above, or no answer) without failing the step. Requests to any other host are always blocked and reported.
+             * @default false
+             */
+            allow_failed_requests: boolean;
+            /**
+             * Judge
+             * @description An AI judge of the screenshots (not available yet).
+             * @default false
+             */
+            judge: boolean | "gate";
+            /**
+             * Pages
+             * @description Paths opened one by one: each must load with 2xx or 3xx, without errors.
+             */
+            pages?: string[];
+            /** Scenarios */
+            scenarios?: components["schemas"]["Scenario"][];
+            /**
+             * Timeout Seconds
+             * @description For the whole evaluation, pages and scenarios.
+             * @default 60
+             */
+            timeout_seconds: number;
         };
         /** WebhookReceipt */
         WebhookReceipt: {
@@ -1348,6 +1443,15 @@ export interface operations {
             };
             /** @description A field is invalid; `errors` names each one and what is accepted. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The project's agent budget allows no more for now (see Retry-After). */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

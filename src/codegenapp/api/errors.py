@@ -73,6 +73,9 @@ REFUSED_INPUT: Responses = {
 NOT_FOUND: Responses = {404: described("No such entity.")}
 CONFLICT: Responses = {409: described("The entity's state does not allow this.")}
 FORGE_FAILED: Responses = {502: described("The repository host failed.")}
+OVER_BUDGET: Responses = {
+    429: described("The project's agent budget allows no more for now (see Retry-After).")
+}
 EVERY_ROUTE: Responses = {**UNAUTHORIZED, **REFUSED_INPUT}
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codegenapp.api.deps import RuntimeDep, SessionDep
-from codegenapp.api.errors import CONFLICT, NOT_FOUND
+from codegenapp.api.errors import CONFLICT, NOT_FOUND, OVER_BUDGET
 from codegenapp.api.params import IdempotencyKey, IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.agent_runs import (
@@ -37,7 +37,7 @@ async def _read_fresh(runtime: RuntimeDep, run_id: int) -> AgentRunRead:
         return await _read(session, await agent_runs.require_run(session, run_id))
 
 
-@router.post("", status_code=201, responses=NOT_FOUND)
+@router.post("", status_code=201, responses={**NOT_FOUND, **OVER_BUDGET})
 async def start_run(
     body: AgentRunCreate, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> AgentRunRead:
