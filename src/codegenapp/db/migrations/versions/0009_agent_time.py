@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("agent_runs", table_kwargs={"sqlite_autoincrement": True}) as table:
-        table.add_column(sa.Column("agent_seconds", sa.Double(), nullable=False, server_default="0"))
+        table.add_column(
+            sa.Column("agent_seconds", sa.Double(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
