@@ -95,6 +95,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent-runs/{run_id}/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Interactions
+         * @description Every turn of the run, oldest first: what was sent to the agent and what it answered.
+         */
+        get: operations["list_interactions_api_v1_agent_runs__run_id__interactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agent-runs/{run_id}/plan-response": {
         parameters: {
             query?: never;
@@ -381,6 +401,43 @@ export interface components {
              * @description Agent runs the project may start in any 24 hours; one more is refused (429) until the oldest of them is a day old. None: no limit.
              */
             runs_per_day?: number | null;
+        };
+        /**
+         * AgentInteractionRead
+         * @description One turn of the run: the prompt we sent the agent and how it answered.
+         */
+        AgentInteractionRead: {
+            /** Answer */
+            answer: string | null;
+            /**
+             * Answer Kind
+             * @description None while the agent works on the turn.
+             */
+            answer_kind: ("reply" | "plan" | "pull_request" | "failed" | "cancelled" | "over_budget") | null;
+            /** Answered At */
+            answered_at: string | null;
+            /**
+             * Kind
+             * @description What was sent: the goal, a plan answer, a person's message, or a failed validation's error context (`validation_id` says which).
+             * @enum {string}
+             */
+            kind: "goal" | "plan_answer" | "message" | "fix";
+            /**
+             * Prompt
+             * @description The text sent. The agent's driver may frame the goal (the repository, the branch, how to answer) before the agent reads it.
+             */
+            prompt: string;
+            /** Pull Request Number */
+            pull_request_number: number | null;
+            /**
+             * Sent At
+             * Format: date-time
+             */
+            sent_at: string;
+            /** Turn */
+            turn: number;
+            /** Validation Id */
+            validation_id: number | null;
         };
         /** AgentRead */
         AgentRead: {
@@ -763,6 +820,13 @@ export interface components {
              */
             slack_webhook: string;
         };
+        /** Page[AgentInteractionRead] */
+        Page_AgentInteractionRead_: {
+            /** Items */
+            items: components["schemas"]["AgentInteractionRead"][];
+            /** Total */
+            total: number;
+        };
         /** Page[AgentRunRead] */
         Page_AgentRunRead_: {
             /** Items */
@@ -1025,8 +1089,8 @@ export interface components {
         };
         /**
          * Scenario
-         * @description Steps played in order in a fresh browser context; the first failing one ends it. A
-         *     scenario whose first step is not `goto` starts at '/'.
+         * @description Steps played in order in a fresh browser context, from a `goto`; the first failing
+         *     step ends it.
          */
         Scenario: {
             /** Name */
@@ -1733,6 +1797,76 @@ export interface operations {
             };
             /** @description The entity's state does not allow this. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one and what is accepted. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_interactions_api_v1_agent_runs__run_id__interactions_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AgentInteractionRead_"];
+                };
+            };
+            /** @description The body could not be read as JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`Authorization: Bearer <token>`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such entity. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

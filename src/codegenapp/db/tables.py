@@ -127,6 +127,27 @@ class AgentRunRow(Timestamps, Base):
     agent_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
+class AgentInteractionRow(Base):
+    """One turn of an agent run as it was had: what we sent the agent (the goal, a plan answer,
+    a person's message, a validation's error context) and what it answered (a reply, a plan, a
+    pull request, a failure). Written once per turn, so a repeated step changes nothing."""
+
+    __tablename__ = "agent_interactions"
+    __table_args__ = (UniqueConstraint("agent_run_id", "turn"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_run_id: Mapped[int] = mapped_column(ForeignKey("agent_runs.id", ondelete="CASCADE"))
+    turn: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # goal, plan_answer, message, fix
+    prompt: Mapped[str] = mapped_column(Text)
+    validation_id: Mapped[int | None] = mapped_column(Integer)  # the failure a fix is asked for
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer_kind: Mapped[str | None] = mapped_column(String(16))  # TurnKind; None: no answer yet
+    answer: Mapped[str | None] = mapped_column(Text)
+    pull_request_number: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None]
+
+
 class PullRequestRow(Timestamps, Base):
     __tablename__ = "pull_requests"
     __table_args__ = (UniqueConstraint("project_id", "number"), NEVER_REUSE_IDS)

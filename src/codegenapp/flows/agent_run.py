@@ -58,7 +58,9 @@ async def _story(run_id: int) -> None:
     if message is None:
         marker = await agent_turns.start(run_id, turn)
     else:
-        marker = await agent_turns.resume(run_id, turn, message, "Sent your message to the agent")
+        marker = await agent_turns.resume(
+            run_id, turn, message, "Sent your message to the agent", "message"
+        )
     outcome = await agent_turns.wait_for_turn(run_id, marker)
     while outcome.kind is TurnKind.PLAN:
         answer = await wait_for_plan_answer(run_id)
@@ -67,7 +69,9 @@ async def _story(run_id: int) -> None:
             await finish(run_id, AgentRunStatus.FAILED, spent)
             return
         turn += 1
-        marker = await agent_turns.resume(run_id, turn, answer, "Sent the plan answer to the agent")
+        marker = await agent_turns.resume(
+            run_id, turn, answer, "Sent the plan answer to the agent", "plan_answer"
+        )
         outcome = await agent_turns.wait_for_turn(run_id, marker)
     if outcome.kind is TurnKind.PULL_REQUEST:
         await validate_until_settled(run_id, outcome, turn)

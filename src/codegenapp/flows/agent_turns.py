@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from dbos import DBOS
 
-from codegenapp.db.queries import agent_runs, projects, pull_requests
+from codegenapp.db.queries import agent_runs, interactions, projects, pull_requests
 from codegenapp.db.tables import AgentRunRow, ProjectRow
 from codegenapp.domain.agent_settings import AgentSettings, CliAgentSettings
 from codegenapp.domain.states import ResponseType
@@ -49,6 +49,7 @@ class TurnOutcome:
     text: str
     pull_request_id: int | None = None
     head_sha: str | None = None
+    pr_number: int | None = None
 
 
 def _request_id(run_id: int, turn: int) -> str:
@@ -87,6 +88,7 @@ async def start(run_id: int, turn: int) -> TurnMarker:
         await agent_runs.mark_running(
             session, run_id, turn=turn, message="Sent the goal to the agent"
         )
+        await interactions.record_prompt(session, run_id, turn=turn, kind="goal", prompt=run.goal)
     settings = projects.agent_settings_of(project)
     task = AgentTask(
         run_id=run_id,
@@ -118,12 +120,14 @@ async def _granted_secrets(project: ProjectRow, settings: AgentSettings) -> Mapp
 
 
 @DBOS.step(name="agent.resume")
-async def resume(run_id: int, turn: int, prompt: str, note: str) -> TurnMarker:
-    """Send the next message; `note` is what the activity feed says about it."""
+async def resume(run_id: int, turn: int, prompt: str, note: str, kind: str) -> TurnMarker:
+    """Send the next message (`kind`: a plan answer or a person's message); `note` is what
+    the activity feed says about it."""
     run, _, agent = await _load(run_id)
     async with current().database.transaction() as session:
         await agent_runs.mark_running(session, run_id, turn=turn, message=note)
         await agent_runs.clear_plan_answer(session, run_id)
+        await interactions.record_prompt(session, run_id, turn=turn, kind=kind, prompt=prompt)
     return await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
 
 
@@ -140,6 +144,9 @@ async def request_fix(
             validation_id=validation_id,
             attempt=attempt,
             reason="Sent the validation's error context to the agent",
+        )
+        await interactions.record_prompt(
+            session, run_id, turn=turn, kind="fix", prompt=prompt, validation_id=validation_id
         )
     return await agent.resume(_job(run), prompt, request_id=_request_id(run_id, turn))
 
@@ -165,15 +172,31 @@ async def wait_for_turn(run_id: int, marker: TurnMarker) -> TurnOutcome:
             run = await agent_runs.add_agent_time(session, run_id, seconds=now - counted)
             counted = now
         if state.status is not AgentJobStatus.RUNNING:
-            return await _record_outcome(run, project, state)
+            return await _answered(run, await _record_outcome(run, project, state))
         left = budgets.agent_seconds_left(project, run)
         if left is not None and left <= 0:
             await agent.cancel(job)
-            return TurnOutcome(TurnKind.OVER_BUDGET, budgets.spent_words(project, run))
+            spent = TurnOutcome(TurnKind.OVER_BUDGET, budgets.spent_words(project, run))
+            return await _answered(run, spent)
         if time.monotonic() > deadline:
-            return TurnOutcome(TurnKind.FAILED, "the agent did not finish its turn in time")
+            late = TurnOutcome(TurnKind.FAILED, "the agent did not finish its turn in time")
+            return await _answered(run, late)
         await asyncio.sleep(interval if left is None else max(0.0, min(interval, left)))
         interval = min(interval * 1.5, MAX_POLL_INTERVAL_SEC)
+
+
+async def _answered(run: AgentRunRow, outcome: TurnOutcome) -> TurnOutcome:
+    """Keep the outcome as the answer to the turn the run waits on (its latest)."""
+    async with current().database.transaction() as session:
+        await interactions.record_answer(
+            session,
+            run.id,
+            turn=run.turns_requested,
+            kind=outcome.kind.value,
+            answer=outcome.text,
+            pull_request_number=outcome.pr_number,
+        )
+    return outcome
 
 
 @DBOS.step(name="agent.over_budget")
@@ -224,4 +247,4 @@ async def _record_outcome(run: AgentRunRow, project: ProjectRow, state: AgentSta
         )
         text = state.reply or f"Opened pull request #{change.number}"
         await agent_runs.record_reply(session, run.id, response_type=ResponseType.PR, text=text)
-    return TurnOutcome(TurnKind.PULL_REQUEST, text, pr.id, change.head_sha)
+    return TurnOutcome(TurnKind.PULL_REQUEST, text, pr.id, change.head_sha, change.number)

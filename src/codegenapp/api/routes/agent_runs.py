@@ -8,12 +8,13 @@ from codegenapp.api.errors import CONFLICT, NOT_FOUND, OVER_BUDGET
 from codegenapp.api.params import IdempotencyKey, IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.agent_runs import (
+    AgentInteractionRead,
     AgentRunCreate,
     AgentRunRead,
     ContinueRequest,
     PlanResponse,
 )
-from codegenapp.db.queries import agent_runs, pull_requests, validations
+from codegenapp.db.queries import agent_runs, interactions, pull_requests, validations
 from codegenapp.db.tables import AgentRunRow
 from codegenapp.domain.idempotency import IdempotentRequest
 from codegenapp.domain.states import AgentRunStatus
@@ -67,6 +68,16 @@ async def list_runs(
 @router.get("/{run_id}", responses=NOT_FOUND)
 async def get_run(run_id: IdPath, session: SessionDep) -> AgentRunRead:
     return await _read(session, await agent_runs.require_run(session, run_id))
+
+
+@router.get("/{run_id}/interactions", responses=NOT_FOUND)
+async def list_interactions(
+    run_id: IdPath, session: SessionDep, limit: PageLimit = 50, offset: Offset = 0
+) -> Page[AgentInteractionRead]:
+    """Every turn of the run, oldest first: what was sent to the agent and what it answered."""
+    await agent_runs.require_run(session, run_id)
+    rows, total = await interactions.list_interactions(session, run_id, limit=limit, offset=offset)
+    return Page(items=[AgentInteractionRead.of(row) for row in rows], total=total)
 
 
 @router.post("/{run_id}/continue", status_code=202, responses={**NOT_FOUND, **CONFLICT})

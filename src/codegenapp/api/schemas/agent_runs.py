@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from codegenapp.db.tables import AgentRunRow, JsonDict, PullRequestRow
+from codegenapp.db.tables import AgentInteractionRow, AgentRunRow, JsonDict, PullRequestRow
 from codegenapp.domain.gate_integrity import IntegrityKind
 from codegenapp.domain.limits import STORABLE, Id
 from codegenapp.domain.states import AgentRunStatus, ResponseType
@@ -145,3 +145,29 @@ class AgentRunRead(BaseModel):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+class AgentInteractionRead(BaseModel):
+    """One turn of the run: the prompt we sent the agent and how it answered."""
+
+    turn: int
+    kind: Literal["goal", "plan_answer", "message", "fix"] = Field(
+        description="What was sent: the goal, a plan answer, a person's message, or a failed "
+        "validation's error context (`validation_id` says which)."
+    )
+    prompt: str = Field(
+        description="The text sent. The agent's driver may frame the goal (the repository, "
+        "the branch, how to answer) before the agent reads it."
+    )
+    validation_id: int | None
+    sent_at: datetime
+    answer_kind: (
+        Literal["reply", "plan", "pull_request", "failed", "cancelled", "over_budget"] | None
+    ) = Field(description="None while the agent works on the turn.")
+    answer: str | None
+    pull_request_number: int | None
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AgentInteractionRow) -> "AgentInteractionRead":
+        return cls.model_validate(row, from_attributes=True)
