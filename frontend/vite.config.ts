@@ -48,5 +48,8 @@ export default defineConfig({
     setupFiles: ["./src/test-setup.ts"],
     css: false,
     restoreMocks: true,
+    // Form tests type into many fields; on a loaded 2-core machine 5 s (the default) is not
+    // enough, and a timed-out test leaks its typing into the next.
+    testTimeout: 20_000,
   },
 });

@@ -76,4 +76,31 @@ describe("describeEvent", () => {
       "Validation of PR #1 (attempt 2) error (setup: the base branch fails the same way — fix the project's settings): npm: not found",
     );
   });
+
+  it("says in words what a held change does, its approval, and a pull request that strays from its plan", () => {
+    const ofRun = { agent_run_id: 7, pr_number: 1, head_sha: "4a188e216107588305599c8355881204081ab054" };
+    const findings = [
+      { kind: "tests_skipped", path: "tests/test_health.py" },
+      { kind: "ci_config_changed", path: ".github/workflows/ci.yml" },
+      { kind: "assertions_removed", path: "tests/test_api.py" },
+    ];
+    const held = { ...ofRun, status: "waiting_approval", since: "main", findings, omitted: 2, unchecked: null };
+    expect(describeEvent(event("agent_run_change_held", held))).toEqual({
+      text: "Run 7 waits for your approval: Tests skipped (tests/test_health.py), CI configuration changed (.github/workflows/ci.yml) and 3 more, in PR #1 at 4a188e2",
+      tone: "waiting",
+    });
+    const whole = { ...held, findings: [], omitted: 0, unchecked: "its diff is longer than 4194304 bytes" };
+    expect(describeEvent(event("agent_run_change_held", whole)).text).toBe(
+      "Run 7 waits for your approval: PR #1 at 4a188e2 is held whole: its diff is longer than 4194304 bytes",
+    );
+    expect(describeEvent(event("agent_run_change_approved", { ...ofRun, status: "running" }))).toEqual({
+      text: "Run 7: Change approved at 4a188e2 (PR #1)",
+      tone: "active",
+    });
+    const strayed = { ...ofRun, status: "running", unnamed: ["a.py", "b.py", "c.py"], changed: 4, strays: true };
+    expect(describeEvent(event("agent_run_plan_strayed", strayed))).toEqual({
+      text: "Run 7: PR #1 at 4a188e2 strays from the confirmed plan (3 of 4 changed files are not named in it)",
+      tone: "waiting",
+    });
+  });
 });

@@ -4,11 +4,13 @@ import { numberIn, textIn } from "../live/event-data";
 import { shortSha } from "../format/format";
 import {
   FAULTS,
+  INTEGRITY_KINDS,
   RUN_STATES,
   STEP_NAMES,
   STEP_STATES,
   VALIDATION_STATES,
   isFault,
+  isIntegrityKind,
   isRunStatus,
   isStepName,
   isStepStatus,
@@ -48,6 +50,13 @@ export function describeEvent(event: Event): EventLine {
       return { text: `${run} proposes a plan: Waiting for you`, tone: "waiting" };
     case "agent_run_fix_requested":
       return { text: `${run}: ${textIn(data, "reason") ?? "asked the agent for a fix"}`, tone: "active" };
+    case "agent_run_change_held":
+      return { text: `${run} waits for your approval: ${heldChangeText(data)}`, tone: "waiting" };
+    case "agent_run_change_approved":
+      return { text: `${run}: ${approvedChangeText(data)}`, tone: "active" };
+    case "agent_run_plan_strayed":
+      // Flagged, not held: amber asks for a look without saying the run is stuck.
+      return { text: `${run}: ${planStrayedText(data)}`, tone: "waiting" };
     case "agent_run_completed": {
       const word = isRunStatus(status) ? RUN_STATES[status] : RUN_STATES.completed;
       return { text: `${run} ${word.word.toLowerCase()}: ${textIn(data, "result") ?? ""}`, tone: word.tone };
@@ -88,4 +97,37 @@ export function describeEvent(event: Event): EventLine {
       return { text: `Webhook ${what}: ${textIn(data, "note") ?? ""}`, tone: failed ? "bad" : "neutral" };
     }
   }
+}
+
+type Data = Event["data"];
+
+const pullRequestAt = (data: Data) =>
+  `PR #${numberIn(data, "pr_number") ?? "?"} at ${shortSha(textIn(data, "head_sha"))}`;
+
+/** How many findings of a held change a line names; the rest are counted. */
+const FINDINGS_NAMED = 2;
+
+/** What a held change does to the gate, from its event: the first findings' kinds and paths
+ * (the hunks are on the run), or why its diff was not read. */
+export function heldChangeText(data: Data): string {
+  const unchecked = textIn(data, "unchecked");
+  if (unchecked) return `${pullRequestAt(data)} is held whole: ${unchecked}`;
+  const findings = (Array.isArray(data.findings) ? data.findings : []).flatMap((finding: unknown) => {
+    if (typeof finding !== "object" || finding === null) return [];
+    const { kind, path } = finding as Record<string, unknown>;
+    return isIntegrityKind(kind) && typeof path === "string" ? [`${INTEGRITY_KINDS[kind]} (${path})`] : [];
+  });
+  const more = findings.length - FINDINGS_NAMED + (numberIn(data, "omitted") ?? 0);
+  const named = findings.slice(0, FINDINGS_NAMED).join(", ") || "It bends the gate";
+  return `${named}${more > 0 ? ` and ${more} more` : ""}, in ${pullRequestAt(data)}`;
+}
+
+export function approvedChangeText(data: Data): string {
+  return `Change approved at ${shortSha(textIn(data, "head_sha"))} (PR #${numberIn(data, "pr_number") ?? "?"})`;
+}
+
+export function planStrayedText(data: Data): string {
+  const unnamed = Array.isArray(data.unnamed) ? data.unnamed.length : "?";
+  const changed = numberIn(data, "changed") ?? "?";
+  return `${pullRequestAt(data)} strays from the confirmed plan (${unnamed} of ${changed} changed files are not named in it)`;
 }

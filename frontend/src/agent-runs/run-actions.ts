@@ -18,4 +18,5 @@ function useRunMutation<Input>(run: (input: Input) => Promise<AgentRun>) {
 export const useStartRun = () => useRunMutation((body: { project_id: number; goal: string }) => api.agentRuns.start(body));
 export const useAnswerPlan = (id: number) => useRunMutation((body: PlanResponse) => api.agentRuns.answerPlan(id, body));
 export const useContinueRun = (id: number) => useRunMutation((message: string) => api.agentRuns.continue(id, message));
+export const useApproveChange = (id: number) => useRunMutation((_: void) => api.agentRuns.approveChange(id));
 export const useCancelRun = (id: number) => useRunMutation((_: void) => api.agentRuns.cancel(id));

@@ -2,7 +2,7 @@
 // newest line in sight unless the person scrolls back.
 import { useLayoutEffect, useRef } from "react";
 import type { Event, EventType } from "../api/types";
-import { describeEvent } from "../activity/describe-event";
+import { approvedChangeText, describeEvent, heldChangeText, planStrayedText } from "../activity/describe-event";
 import { clockTime } from "../format/format";
 import { textIn } from "../live/event-data";
 import { useRunEvents } from "./queries";
@@ -12,6 +12,9 @@ const AGENT_SIDE: ReadonlySet<EventType> = new Set([
   "agent_run_progress",
   "agent_run_plan_ready",
   "agent_run_fix_requested",
+  "agent_run_change_held",
+  "agent_run_change_approved",
+  "agent_run_plan_strayed",
   "agent_run_completed",
   "pull_request_opened",
   "pull_request_updated",
@@ -28,6 +31,12 @@ export function progressLine(event: Event): string {
       return "Proposed a plan: waiting for you";
     case "agent_run_fix_requested":
       return textIn(event.data, "reason") ?? "Asked the agent for a fix";
+    case "agent_run_change_held":
+      return `Change held for your approval: ${heldChangeText(event.data)}`;
+    case "agent_run_change_approved":
+      return approvedChangeText(event.data);
+    case "agent_run_plan_strayed":
+      return planStrayedText(event.data);
     default:
       return describeEvent(event).text.replace(/^Run \d+ /, "");
   }

@@ -1,8 +1,9 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { applyEvent } from "../live/apply-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
-import { event, project, run } from "../testing/samples";
+import { event, heldChange, planDrift, project, run } from "../testing/samples";
 import { RunView } from "./run-view";
 
 const noValidations = { body: { items: [], total: 0 } };
@@ -48,5 +49,41 @@ describe("RunView", () => {
       }),
     );
     expect(await screen.findByText("Starting")).toBeInTheDocument();
+  });
+
+  it("asks for approval of a held change as soon as its event arrives, with one way to cancel", async () => {
+    const server = fakeApi({
+      "GET /api/v1/agent-runs/7": { body: run({ status: "running" }) },
+      "GET /api/v1/events": { body: [] },
+      "GET /api/v1/validations": noValidations,
+    });
+    const { client } = renderWithCache(<RunView runId={7} project={project()} />);
+    const region = await screen.findByRole("region", { name: "Run 7" });
+    await within(region).findByText("Running");
+
+    server.on("GET /api/v1/agent-runs/7", { body: run({ status: "waiting_approval", held_change: heldChange() }) });
+    const findings = [{ kind: "tests_skipped", path: "tests/test_health.py" }];
+    const held = { agent_run_id: 7, status: "waiting_approval", pr_number: 1, head_sha: heldChange().head_sha, since: "main" };
+    act(() => applyEvent(client, event("agent_run_change_held", { ...held, findings, omitted: 0, unchecked: null })));
+
+    expect(await within(region).findByRole("region", { name: "This change needs your approval" })).toBeInTheDocument();
+    expect(within(region).getByText("Waiting for your approval")).toBeInTheDocument();
+    expect(within(region).getAllByRole("button", { name: "Cancel run" })).toHaveLength(1);
+    expect(within(region).getByRole("log", { name: "Agent progress" })).toHaveTextContent(
+      "Change held for your approval: Tests skipped (tests/test_health.py), in PR #1 at 4a188e2",
+    );
+  });
+
+  it("warns when the pull request strays from the confirmed plan", async () => {
+    const drift = planDrift({ strays: true, unnamed: ["src/billing.py", "src/mailer.py", "src/prices.py"], changed: 4 });
+    fakeApi({
+      "GET /api/v1/agent-runs/7": { body: run({ status: "validating", plan: "1. Edit app.py", plan_drift: drift }) },
+      "GET /api/v1/events": { body: [] },
+      "GET /api/v1/validations": noValidations,
+    });
+    renderWithCache(<RunView runId={7} project={project()} />);
+    const warning = await screen.findByRole("region", { name: "The pull request strays from the confirmed plan" });
+    expect(warning).toHaveTextContent("3 of 4 changed files are not named in it:");
+    expect(warning).toHaveTextContent("src/billing.py");
   });
 });

@@ -1,4 +1,5 @@
-// One agent run, live: status, progress, plan, reply, pull request, and its validations.
+// One agent run, live: status, progress, plan, a change held for approval, reply, pull request
+// (and how it keeps to the plan), and its validations.
 import { GitPullRequest, XCircle } from "lucide-react";
 import type { AgentRun, Project } from "../api/types";
 import { Button } from "../controls/button";
@@ -10,6 +11,8 @@ import { FINAL_RUN_STATES, MERGED, RUN_STATES } from "../states/state-words";
 import { ValidationPanel } from "../validations/validation-panel";
 import { AgentLabel } from "./agent-label";
 import { ContinueForm } from "./continue-form";
+import { HeldChangeSection } from "./held-change";
+import { PlanDriftNote } from "./plan-drift-note";
 import { PlanPanel } from "./plan-panel";
 import { useRun } from "./queries";
 import { useCancelRun } from "./run-actions";
@@ -26,13 +29,16 @@ function LoadedRun({ run, project }: { run: AgentRun; project: Project | undefin
   const cancel = useCancelRun(run.id);
   const final = FINAL_RUN_STATES.has(run.status);
   const waitingOnPlan = run.status === "waiting_input" && run.plan;
+  // The held change's panel offers the cancel, beside the approval: one button for it, not two.
+  const waitingOnApproval = run.status === "waiting_approval" && run.held_change?.approved === false;
   return (
     <div className="space-y-4">
       <Panel
         title={`Run #${run.id}`}
         label={`Run ${run.id}`}
         actions={
-          !final && (
+          !final &&
+          !waitingOnApproval && (
             <Button look="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
               <XCircle aria-hidden="true" className="size-4" />
               Cancel run
@@ -57,6 +63,7 @@ function LoadedRun({ run, project }: { run: AgentRun; project: Project | undefin
           </div>
           {cancel.isError && <Problem>{errorText(cancel.error)}</Problem>}
           {waitingOnPlan && <PlanPanel run={run} />}
+          <HeldChangeSection run={run} />
           <RunProgress runId={run.id} />
           {run.plan && !waitingOnPlan && (
             <details className="text-sm">
@@ -74,6 +81,7 @@ function LoadedRun({ run, project }: { run: AgentRun; project: Project | undefin
               {run.pull_request.merged && <StateBadge state={MERGED} />}
             </p>
           )}
+          {run.plan_drift && <PlanDriftNote drift={run.plan_drift} />}
           {final && run.result && (
             <div>
               <h3 className="text-sm font-semibold">Reply</h3>

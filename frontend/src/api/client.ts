@@ -175,6 +175,8 @@ export const api = {
     continue: (id: number, message: string) =>
       call<AgentRun>("POST", `/agent-runs/${id}/continue`, { body: { message } }),
     cancel: (id: number) => call<AgentRun>("POST", `/agent-runs/${id}/cancel`),
+    /** Lets a held change (`waiting_approval`) go on to validation; 409 if it no longer waits. */
+    approveChange: (id: number) => call<AgentRun>("POST", `/agent-runs/${id}/approve-change`),
   },
   validations: {
     list: (query: ValidationQuery) => call<ValidationPage>("GET", "/validations", { query }),

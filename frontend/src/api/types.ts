@@ -26,6 +26,11 @@ export type AgentRunPage = Schemas["Page_AgentRunRead_"];
 export type AgentRunCreate = Schemas["AgentRunCreate"];
 export type AgentRunStatus = Schemas["AgentRunStatus"];
 export type PlanResponse = Schemas["PlanResponse"];
+/** The agent's change that bends the gate, held for a person's approval. */
+export type HeldChange = Schemas["HeldChangeRead"];
+export type IntegrityKind = Schemas["IntegrityKind"];
+/** How the pull request keeps to the plan a person confirmed. */
+export type PlanDrift = Schemas["PlanDriftRead"];
 export type PullRequest = Schemas["PullRequestRead"];
 /** The pull request a validation checked; `author` null: one of this server's agent runs. */
 export type PullRequestSummary = Schemas["PullRequestSummary"];

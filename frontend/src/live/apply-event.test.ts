@@ -1,5 +1,5 @@
 import { queryKeys } from "../api/query-keys";
-import type { AgentRun, Event, ProjectStats, Validation, ValidationPage } from "../api/types";
+import type { Event, ProjectStats, Validation, ValidationPage } from "../api/types";
 import { makeTestClient } from "../testing/render";
 import { baselineSummary, event, run, secret, stats, validation } from "../testing/samples";
 import { FEED_LENGTH, applyEvent } from "./apply-event";
@@ -38,25 +38,6 @@ describe("applyEvent", () => {
     );
     const steps = client.getQueryData<Validation>(queryKeys.validations.detail(3))?.steps ?? [];
     expect(steps.map((s) => [s.name, s.status])).toContainEqual(["deploy", "running"]);
-  });
-
-  it("shows a plan and the run waiting for its person", () => {
-    const client = makeTestClient();
-    client.setQueryData(queryKeys.agentRuns.detail(7), run());
-    applyEvent(client, event("agent_run_plan_ready", { agent_run_id: 7, status: "waiting_input", plan: "1. Do it" }));
-    expect(client.getQueryData<AgentRun>(queryKeys.agentRuns.detail(7))).toMatchObject({
-      status: "waiting_input",
-      plan: "1. Do it",
-      response_type: "plan",
-    });
-  });
-
-  it("keeps a project card's last run in step with the run", () => {
-    const client = makeTestClient();
-    const lastRun = { id: 7, goal: "Add a /health endpoint", status: "running" as const, updated_at: "2026-11-26T09:00:00Z" };
-    client.setQueryData(queryKeys.projects.stats(1), stats({ last_run: lastRun }));
-    applyEvent(client, event("agent_run_progress", { agent_run_id: 7, status: "validating", message: "Validating" }));
-    expect(client.getQueryData<ProjectStats>(queryKeys.projects.stats(1))?.last_run?.status).toBe("validating");
   });
 
   it("puts a new event at the top of the feeds, once, and keeps the feed short", () => {
@@ -235,4 +216,5 @@ describe("applyEvent", () => {
     );
     expect(client.getQueryData<Validation>(queryKeys.validations.detail(3))).toMatchObject({ status: "error", fault: "setup" });
   });
+
 });

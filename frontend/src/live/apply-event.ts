@@ -3,28 +3,14 @@
 //
 // Events are applied in id order, and every field patched here is carried by every later event
 // that changes it, so replaying events a cached read already reflects converges to the same state.
+// An agent run's events are in run-events.ts; a project's stats are patched in project-stats.ts.
 import type { QueryClient } from "@tanstack/react-query";
 import { queryKeys } from "../api/query-keys";
-import type {
-  AgentRun,
-  AgentRunPage,
-  BaselineSummary,
-  Event,
-  EventType,
-  LiveEvent,
-  ProjectStats,
-  Validation,
-  ValidationPage,
-} from "../api/types";
-import {
-  isCheckStatus,
-  isFault,
-  isRunStatus,
-  isStepName,
-  isStepStatus,
-  isValidationStatus,
-} from "../states/state-words";
+import type { AgentRun, Event, EventType, LiveEvent, Validation, ValidationPage } from "../api/types";
+import { isCheckStatus, isFault, isStepName, isStepStatus, isValidationStatus } from "../states/state-words";
 import { numberIn, textIn } from "./event-data";
+import { invalidateStats, patchBaseline } from "./project-stats";
+import { RUN_HANDLERS } from "./run-events";
 import { appendLiveLog } from "./step-log-buffer";
 
 /** How many events an activity feed keeps. */
@@ -42,28 +28,10 @@ export function applyEvent(client: QueryClient, event: LiveEvent): void {
   handlers[event.type](client, stored);
 }
 
-type Handler = (client: QueryClient, event: Event) => void;
+export type Handler = (client: QueryClient, event: Event) => void;
 
 const handlers: Record<EventType, Handler> = {
-  agent_run_started: (client, event) => {
-    invalidateRunLists(client, event);
-    invalidateStats(client, event);
-  },
-  agent_run_progress: patchRunStatus,
-  agent_run_fix_requested: patchRunStatus,
-  agent_run_plan_ready: (client, event) => {
-    const plan = textIn(event.data, "plan");
-    patchRun(client, event, (run) => ({ ...run, plan: plan ?? run.plan, response_type: "plan" }));
-  },
-  agent_run_completed: (client, event) => {
-    const result = textIn(event.data, "result");
-    patchRun(client, event, (run) => ({ ...run, result: result ?? run.result }));
-    const runId = numberIn(event.data, "agent_run_id");
-    // The reply's type and the pull request come with the run, not the event.
-    if (runId !== null) void client.invalidateQueries({ queryKey: queryKeys.agentRuns.detail(runId) });
-    invalidateRunLists(client, event);
-    invalidateStats(client, event);
-  },
+  ...RUN_HANDLERS,
   validation_queued: (client, event) => {
     const runId = numberIn(event.data, "agent_run_id");
     if (runId !== null) {
@@ -177,38 +145,7 @@ function addToRunEvents(client: QueryClient, runId: number, event: Event): void 
   });
 }
 
-// --- agent runs ------------------------------------------------------------------------------
-
-function patchRun(client: QueryClient, event: Event, change: (run: AgentRun) => AgentRun): void {
-  const runId = numberIn(event.data, "agent_run_id");
-  if (runId === null) return;
-  const status = event.data.status;
-  const apply = (run: AgentRun): AgentRun => {
-    const next = change(run);
-    return isRunStatus(status) ? { ...next, status, updated_at: event.ts } : next;
-  };
-  client.setQueryData<AgentRun>(queryKeys.agentRuns.detail(runId), (run) => run && apply(run));
-  client.setQueriesData<AgentRunPage>({ queryKey: queryKeys.agentRuns.lists() }, (page) =>
-    page && { ...page, items: page.items.map((run) => (run.id === runId ? apply(run) : run)) },
-  );
-  if (event.project_id !== null && isRunStatus(status)) {
-    client.setQueryData<ProjectStats>(queryKeys.projects.stats(event.project_id), (stats) =>
-      stats?.last_run?.id === runId
-        ? { ...stats, last_run: { ...stats.last_run, status, updated_at: event.ts } }
-        : stats,
-    );
-  }
-}
-
-function patchRunStatus(client: QueryClient, event: Event): void {
-  patchRun(client, event, (run) => run);
-}
-
-function invalidateRunLists(client: QueryClient, event: Event): void {
-  if (event.project_id !== null) {
-    void client.invalidateQueries({ queryKey: queryKeys.agentRuns.list(event.project_id) });
-  }
-}
+// --- pull requests ---------------------------------------------------------------------------
 
 function invalidatePullRequests(client: QueryClient, event: Event): void {
   // These events name the pull request, not the run or the validation: refresh the project's
@@ -269,32 +206,6 @@ function patchValidationStep(client: QueryClient, event: Event): void {
   });
 }
 
-/** A baseline's event changes its project's base-branch line (the newest baseline, in the
- * stats): patched when it is the baseline shown, read again when it is a newer one. Events of
- * pull requests' validations pass through. */
-function patchBaseline(
-  client: QueryClient,
-  event: Event,
-  change: (baseline: BaselineSummary) => BaselineSummary,
-): void {
-  const id = numberIn(event.data, "validation_id");
-  if (event.data.kind !== "baseline" || event.project_id === null || id === null) return;
-  const key = queryKeys.projects.stats(event.project_id);
-  const shown = client.getQueryData<ProjectStats>(key)?.baseline;
-  if (shown === undefined) return; // nobody is looking at this project's stats
-  if (shown === null || shown.id < id) {
-    void client.invalidateQueries({ queryKey: key });
-    return;
-  }
-  if (shown.id !== id) return; // an older baseline's late news
-  const status = event.data.status;
-  client.setQueryData<ProjectStats>(key, (stats) => {
-    if (stats?.baseline?.id !== id) return stats;
-    const next = change(stats.baseline);
-    return { ...stats, baseline: isValidationStatus(status) ? { ...next, status } : next };
-  });
-}
-
 function invalidateValidation(client: QueryClient, event: Event): void {
   const id = numberIn(event.data, "validation_id");
   if (id !== null) void client.invalidateQueries({ queryKey: queryKeys.validations.detail(id) });
@@ -316,12 +227,6 @@ function checksOf(value: unknown): Validation["checks"] | null {
     if (isCheckStatus(status)) checks[name] = status;
   }
   return checks;
-}
-
-function invalidateStats(client: QueryClient, event: Event): void {
-  if (event.project_id !== null) {
-    void client.invalidateQueries({ queryKey: queryKeys.projects.stats(event.project_id) });
-  }
 }
 
 function appendLog(client: QueryClient, event: LiveEvent): void {

@@ -12,3 +12,9 @@ export function textIn(data: Data, key: string): string | null {
   const value = data[key];
   return typeof value === "string" ? value : null;
 }
+
+/** A list of texts; null unless every item is one. */
+export function textsIn(data: Data, key: string): string[] | null {
+  const value = data[key];
+  return Array.isArray(value) && value.every((item) => typeof item === "string") ? value : null;
+}

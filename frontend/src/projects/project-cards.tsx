@@ -44,7 +44,7 @@ export function ProjectCard({ project }: { project: Project }) {
           <span className="truncate font-mono text-xs">{project.repository}</span>
           <ForgeLabel forge={project.forge} />
         </p>
-        <AgentLabel provider={project.agent.provider} isAi={false} />
+        <AgentLabel provider={project.agent.provider} isAi={null} />
       </header>
       <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-2 text-sm">
         <dt className="text-slate-500">Last run</dt>

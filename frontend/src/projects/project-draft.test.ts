@@ -124,5 +124,46 @@ describe("bodyOf", () => {
     const { body } = bodyOf({ ...draftOf(), auto_merge_authors: " dependabot[bot]\n\nalice\n" });
     expect(body.validation_settings?.auto_merge_authors).toEqual(["dependabot[bot]", "alice"]);
   });
-});
 
+  it("sends a command-line agent back exactly as it came, with what the form has no field for", () => {
+    const agent = {
+      provider: "cli" as const,
+      command: "aider --yes-always --message {prompt}",
+      allowed_hosts: ["api.anthropic.com", "*.example.com"],
+      secrets: ["ANTHROPIC_API_KEY"],
+      plan_first: true,
+      timeout_minutes: 0.25,
+    };
+    const stored = project({ agent });
+    expect(bodyOf(draftOf(stored), stored)).toEqual({ body: expect.objectContaining({ agent }), problems: {} });
+    const newer = project({ agent: { ...agent, budgets: { runs_per_day: 20, minutes_per_run: 45 } } });
+    expect(bodyOf(draftOf(newer), newer).body.agent).toEqual(newer.agent);
+  });
+
+  it("keeps each agent's values while another is chosen, and sends only the chosen one's", () => {
+    const stored = project({ agent: { provider: "codegen", repo_id: 7, model: "claude" } });
+    const draft = { ...draftOf(stored), provider: "cli" as const, cli_command: "claude -p {prompt}" };
+    expect(bodyOf(draft, stored).body.agent).toEqual({
+      provider: "cli",
+      command: "claude -p {prompt}",
+      allowed_hosts: [],
+      secrets: [],
+      plan_first: false,
+      timeout_minutes: 30,
+    });
+    expect(bodyOf({ ...draft, provider: "codegen" }, stored).body.agent).toEqual(stored.agent);
+  });
+
+  it("keeps the project's agent budgets when another agent is chosen", () => {
+    const budgets = { runs_per_day: 20, minutes_per_run: 45 };
+    const stored = project({ agent: { provider: "scripted", recipe: "turns: []", budgets } });
+    const draft = { ...draftOf(stored), provider: "cli" as const, cli_command: "aider --message {prompt}" };
+    expect(bodyOf(draft, stored).body.agent).toMatchObject({ provider: "cli", budgets });
+    expect(bodyOf(draftOf(), undefined).body.agent).not.toHaveProperty("budgets");
+  });
+
+  it("names a command-line agent's timeout that is not a number", () => {
+    const { problems } = bodyOf({ ...draftOf(), provider: "cli", cli_command: "aider", cli_timeout_minutes: "soon" });
+    expect(problems).toEqual({ "agent.timeout_minutes": "Enter a number, such as 2 or 0.5." });
+  });
+});

@@ -1,23 +1,19 @@
 // The project form's values as typed, and the API body they make.
 import type { CheckName, DeploymentSettings, ForgeKind, Project, ProjectCreate, ValidationSettings } from "../api/types";
+import { AGENT_FIELDS, agentDraftOf, agentOf, type AgentDraft } from "./agent-draft";
+import { draftReader, listOf } from "./draft-text";
 
+export type { AgentProvider } from "./agent-draft";
 export type Sandbox = NonNullable<DeploymentSettings["sandbox"]>;
 export type Network = DeploymentSettings["network"];
 export type MergeMethod = ValidationSettings["merge_method"];
-export type AgentProvider = NonNullable<Project["agent"]["provider"]>;
 
-export type Draft = {
+export type Draft = AgentDraft & {
   name: string;
   /** Where the repository lives; it says what `repository` is (a path, or OWNER/NAME). */
   forge: ForgeKind;
   repository: string;
   default_branch: string;
-  provider: AgentProvider;
-  /** The scripted agent's recipe: the YAML text itself (the API takes up to 262,144 characters). */
-  recipe: string;
-  /** Codegen's repository id and model; "" for the organization's defaults. */
-  codegen_repo_id: string;
-  codegen_model: string;
   build_command: string;
   deploy_command: string;
   health_check_url: string;
@@ -64,11 +60,7 @@ export const FIELDS = [
   "forge",
   "repository",
   "default_branch",
-  "agent",
-  "agent.provider",
-  "agent.recipe",
-  "agent.repo_id",
-  "agent.model",
+  ...AGENT_FIELDS,
   "deployment_settings.build_command",
   "deployment_settings.deploy_command",
   "deployment_settings.health_check_url",
@@ -121,10 +113,7 @@ export function draftOf(project?: Project): Draft {
     forge: project?.forge ?? "local",
     repository: project?.repository ?? "",
     default_branch: project?.default_branch ?? "main",
-    provider: project?.agent.provider ?? "scripted",
-    recipe: project?.agent.provider === "codegen" ? "" : (project?.agent.recipe ?? ""),
-    codegen_repo_id: project?.agent.provider === "codegen" ? String(project.agent.repo_id ?? "") : "",
-    codegen_model: project?.agent.provider === "codegen" ? (project.agent.model ?? "") : "",
+    ...agentDraftOf(project?.agent),
     build_command: deployment?.build_command ?? "",
     deploy_command: deployment?.deploy_command ?? "",
     health_check_url: deployment?.health_check_url ?? "",
@@ -160,59 +149,21 @@ export function draftOf(project?: Project): Draft {
 
 export type Built = { body: ProjectCreate; problems: Record<string, string> };
 
-const WHOLE_NUMBER = /^\s*-?\d+\s*$/;
-const DECIMAL_NUMBER = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
-
-/** The text's lines, trimmed, without the blank ones. */
-function listOf(text: string): string[] {
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-}
-
 /** The body to send, or the problems found before sending (only what the API cannot be told:
  * text that is not a number, an environment line that is not NAME=value).
  *
  * `kept` is the project being edited: whatever of its settings the form does not show is sent
  * back as it came, so saving the form never resets a setting it has no field for. */
 export function bodyOf(draft: Draft, kept?: Project): Built {
-  const problems: Record<string, string> = {};
-  const whole = (field: Field, text: string): number => {
-    if (!WHOLE_NUMBER.test(text)) problems[field] = "Enter a whole number.";
-    return Number.parseInt(text, 10);
-  };
-  const decimal = (field: Field, text: string): number => {
-    if (!DECIMAL_NUMBER.test(text)) problems[field] = "Enter a number, such as 2 or 0.5.";
-    return Number.parseFloat(text);
-  };
-  const environment = (field: Field, text: string): Record<string, string> => {
-    const variables: Record<string, string> = {};
-    text.split("\n").forEach((line, index) => {
-      if (!line.trim()) return;
-      const cut = line.indexOf("=");
-      if (cut <= 0) {
-        problems[field] ??= `Line ${index + 1} is not NAME=value.`;
-        return;
-      }
-      variables[line.slice(0, cut).trim()] = line.slice(cut + 1);
-    });
-    return variables;
-  };
+  const read = draftReader();
+  const { whole, decimal, environment } = read;
   const deployment = kept?.deployment_settings;
   const body: ProjectCreate = {
     name: draft.name,
     forge: draft.forge,
     repository: draft.repository,
     default_branch: draft.default_branch,
-    agent:
-      draft.provider === "codegen"
-        ? {
-            provider: "codegen",
-            repo_id: draft.codegen_repo_id.trim() ? whole("agent.repo_id", draft.codegen_repo_id.trim()) : null,
-            model: draft.codegen_model.trim() || null,
-          }
-        : { provider: "scripted", recipe: draft.recipe },
+    agent: agentOf(draft, read, kept?.agent),
     deployment_settings: {
       ...deployment,
       build_command: draft.build_command,
@@ -261,5 +212,5 @@ export function bodyOf(draft: Draft, kept?: Project): Built {
       check_run_name: kept?.notification_settings.check_run_name ?? "codegenapp",
     },
   };
-  return { body, problems };
+  return { body, problems: read.problems };
 }

@@ -38,7 +38,8 @@ export function ProjectPage({ projectId, runId }: { projectId: number; runId: nu
                 <span className="font-mono text-xs break-all">{project.data.repository}</span>
                 <ForgeLabel forge={project.data.forge} />
               </span>
-              <AgentLabel provider={project.data.agent.provider} isAi={false} />
+              {/* Whether the agent is an AI is the driver's to say, once a run starts it: claim neither here. */}
+              <AgentLabel provider={project.data.agent.provider} isAi={null} />
             </p>
           )}
           {project.data && (

@@ -4,6 +4,7 @@ import type {
   CheckName,
   CheckStatus,
   Fault,
+  IntegrityKind,
   StepName,
   StepStatus,
   ValidationStatus,
@@ -16,6 +17,7 @@ export const RUN_STATES: Record<AgentRunStatus, StateWord> = {
   pending: { word: "Starting", tone: "active" },
   running: { word: "Running", tone: "active" },
   waiting_input: { word: "Waiting for you", tone: "waiting" },
+  waiting_approval: { word: "Waiting for your approval", tone: "waiting" },
   validating: { word: "Validating", tone: "active" },
   completed: { word: "Completed", tone: "good" },
   failed: { word: "Failed", tone: "bad" },
@@ -64,6 +66,18 @@ export const FAULTS: Record<Fault, { word: string; meaning: string }> = {
   infrastructure: { word: "Infrastructure", meaning: "the sandbox could not run it" },
 };
 
+/** What a held change does to the gate, as a person reads it (the API's `IntegrityKind`). */
+export const INTEGRITY_KINDS: Record<IntegrityKind, string> = {
+  test_file_deleted: "Test file deleted",
+  test_file_emptied: "Test file emptied",
+  tests_skipped: "Tests skipped",
+  assertions_removed: "Assertions removed",
+  ci_config_changed: "CI configuration changed",
+  test_config_changed: "Test-runner configuration changed",
+  product_config_changed: "CodegenApp configuration changed",
+  check_script_changed: "A check's script changed",
+};
+
 export const MERGED: StateWord = { word: "Merged", tone: "good" };
 export const MERGE_BLOCKED: StateWord = { word: "Merge blocked", tone: "bad" };
 
@@ -110,6 +124,9 @@ export function isStepName(value: unknown): value is StepName {
 }
 export function isFault(value: unknown): value is Fault {
   return typeof value === "string" && value in FAULTS;
+}
+export function isIntegrityKind(value: unknown): value is IntegrityKind {
+  return typeof value === "string" && value in INTEGRITY_KINDS;
 }
 export function isCheckStatus(value: unknown): value is CheckStatus {
   return typeof value === "string" && value in CHECK_STATES;

@@ -5,6 +5,8 @@ import type {
   ErrorBody,
   Event,
   FieldProblem,
+  HeldChange,
+  PlanDrift,
   Project,
   ProjectSecret,
   ProjectStats,
@@ -15,6 +17,7 @@ import type {
 
 const TS = "2026-11-26T09:08:38.000000Z";
 const BASE_SHA = "abc1234f7c0e51d2b8a96c3e4d5f60718293a4b5";
+const HEAD_SHA = "4a188e216107588305599c8355881204081ab054";
 
 export const RECIPE = "turns:\n  - plan: |\n      1. Add GET /health\n  - reply: Done.\n";
 
@@ -93,10 +96,37 @@ export function run(overrides: Partial<AgentRun> = {}): AgentRun {
     pull_request: null,
     validations: [],
     agent: { driver: "scripted", job_id: "7-abc", is_ai: false },
+    held_change: null,
+    plan_drift: null,
     created_at: TS,
     updated_at: TS,
     ...overrides,
   };
+}
+
+/** A change held for approval: by default, run 7's pull request #1 skips a test. */
+export function heldChange(overrides: Partial<HeldChange> = {}): HeldChange {
+  return {
+    head_sha: HEAD_SHA,
+    pr_number: 1,
+    since: "main",
+    findings: [
+      {
+        kind: "tests_skipped",
+        path: "tests/test_health.py",
+        hunk: "@@ -3,5 +3,6 @@\n import app\n \n+@pytest.mark.skip\n def test_health():\n-    assert app.health() == 200\n+    pass\n",
+      },
+    ],
+    omitted: 0,
+    unchecked: null,
+    approved: false,
+    ...overrides,
+  };
+}
+
+/** How run 7's pull request keeps to its confirmed plan: by default, it does. */
+export function planDrift(overrides: Partial<PlanDrift> = {}): PlanDrift {
+  return { head_sha: HEAD_SHA, pr_number: 1, unnamed: [], changed: 2, strays: false, ...overrides };
 }
 
 export function step(name: Step["name"], status: Step["status"], summary: string | null = null): Step {
@@ -126,7 +156,7 @@ export function validation(overrides: Partial<Validation> = {}): Validation {
     kind: "pull_request",
     pr_number: prNumber,
     pull_request: prNumber === null ? null : pullRequestSummary({ number: prNumber }),
-    head_sha: "4a188e216107588305599c8355881204081ab054",
+    head_sha: HEAD_SHA,
     base_branch: "main",
     base_sha: BASE_SHA,
     attempt: 1,
