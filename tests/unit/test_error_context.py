@@ -8,8 +8,10 @@ from codegenapp.domain.error_context import (
     ErrorContext,
     condense_log,
     render_fix_prompt,
+    where_it_ran,
 )
 from codegenapp.domain.masking import Masker
+from codegenapp.domain.project_settings import DeploymentSettings
 
 
 def _context(log_tail: str, **changes: object) -> ErrorContext:
@@ -73,3 +75,24 @@ def test_a_retry_by_hand_beyond_the_limit_is_never_attempt_5_of_4() -> None:
     prompt = render_fix_prompt(_context("", attempt=5), max_attempts=4)
     assert "5 of 4" not in prompt
     assert "attempt 5, a retry by hand after the 4 the agent gets" in prompt
+
+
+def test_the_agent_is_told_what_the_sandbox_allowed_next_to_the_reason() -> None:
+    deployment = DeploymentSettings(
+        path_prepend=[".venv/bin"], allowed_hosts=["npm.example.com"], network="registries"
+    )
+    where = where_it_ran("bubblewrap", isolated=True, deployment=deployment)
+    prompt = render_fix_prompt(_context("boom", where_it_ran=where), max_attempts=3)
+
+    reason_line = prompt.splitlines().index("Reason: test failed (exit code 1)")
+    assert prompt.splitlines()[reason_line + 1] == where
+    assert "a bubblewrap sandbox with the server's /usr, read-only" in where
+    assert "PATH starts with .venv/bin" in where
+    assert "pypi.org, files.pythonhosted.org, registry.npmjs.org" in where
+    assert where.count("npm.example.com") == 1
+    offline = where_it_ran(
+        "docker", isolated=True, deployment=DeploymentSettings(network="none", image="node:22")
+    )
+    assert "the tools of the image node:22" in offline
+    assert "no network at all" in offline
+    assert "NOT ISOLATED" in where_it_ran("process", isolated=False, deployment=DeploymentSettings())

@@ -28,7 +28,7 @@ from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 
 from codegenapp.db.queries import projects, validations
 from codegenapp.db.tables import ProjectRow, ValidationRow
-from codegenapp.domain.error_context import ErrorContext, render_fix_prompt
+from codegenapp.domain.error_context import ErrorContext, render_fix_prompt, where_it_ran
 from codegenapp.domain.lifecycles import ValidationMove
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
@@ -292,6 +292,8 @@ async def _attempt(
         secrets=secrets,
         masker=_masker(settings.deployment_settings.environment_variables, secrets),
         deadline=time.monotonic() + settings.validation_settings.timeout_minutes * 60,
+        evaluator=runtime.drivers.evaluator(),
+        artifacts_root=runtime.settings.artifacts_root,
     )
     return await Attempt(ctx, database=runtime.database, bus=runtime.bus, on_step=on_step).run()
 
@@ -348,8 +350,12 @@ async def conclude(
             f"the base branch fails here too: {where}{seen} failed the same way ({reason}). "
             "Fix the project's settings; the pull request was not sent back to the agent"
         )
-    context = _error_context(validation, attempt)
     settings = projects.settings_of(project)
+    sandbox = runtime.drivers.sandbox(settings.deployment_settings.sandbox)
+    where = where_it_ran(
+        sandbox.name, isolated=sandbox.isolated, deployment=settings.deployment_settings
+    )
+    context = _error_context(validation, attempt, where)
     async with runtime.database.transaction() as session:
         await validations.finish_validation(
             session,
@@ -374,7 +380,9 @@ async def conclude(
     return await read_report(validation_id)
 
 
-def _error_context(validation: ValidationRow, attempt: AttemptReport) -> ErrorContext | None:
+def _error_context(
+    validation: ValidationRow, attempt: AttemptReport, where: str
+) -> ErrorContext | None:
     if attempt.status is not ValidationStatus.FAILED or attempt.failed_step is None:
         return None
     # The attempt condensed and masked its log and the health answer already.
@@ -389,6 +397,7 @@ def _error_context(validation: ValidationRow, attempt: AttemptReport) -> ErrorCo
         log_tail=attempt.log_tail,
         health_answer=attempt.health_answer,
         log_step=attempt.log_step.value if attempt.log_step else "",
+        where_it_ran=where,
     )
 
 
