@@ -15,7 +15,6 @@ from codegenapp.domain.states import CheckName, CheckStatus, Fault, ValidationSt
 
 OUTPUT_LIMIT = 65_535
 """GitHub refuses a check run's `output.summary` (and a comment's body) beyond this (422)."""
-LOG_TAIL_LINES = 50
 REASON_CHARS = 2_000
 COMMENT_MARKER = "<!-- codegenapp:pr-report -->"
 """Hidden in the pull request's one report comment: how a later attempt finds it again."""
@@ -177,12 +176,14 @@ def comment_markdown(facts: ValidationFacts) -> str:
 
 def _with_log(head: list[str], facts: ValidationFacts, foot: list[str]) -> str:
     before, after = "\n".join(head), ("\n\n" + "\n".join(foot) if foot else "")
-    tail = "\n".join(facts.log_tail.splitlines()[-LOG_TAIL_LINES:])
+    # Condensed already (error_context.condense_log): the runner's summary and first failure
+    # are at its head, so it is shown whole rather than by its last lines.
+    tail = facts.log_tail.strip("\n")
     if not tail or facts.status is ValidationStatus.PASSED:
         return _cut(before + after)
     fence = fence_for(tail)
     step = f" (`{facts.failed_step}`)" if facts.failed_step else ""
-    frame = f"\n\n#### Log tail{step}\n{fence}text\n", f"\n{fence}"
+    frame = f"\n\n#### Log{step}, condensed\n{fence}text\n", f"\n{fence}"
     room = OUTPUT_LIMIT - len(before) - len(after) - sum(map(len, frame)) - 1
     if room <= 0:
         return _cut(before + after)
