@@ -7,6 +7,7 @@ import { event, heldChange, planDrift, project, run } from "../testing/samples";
 import { RunView } from "./run-view";
 
 const noValidations = { body: { items: [], total: 0 } };
+const noTurns = { body: { items: [], total: 0 } };
 
 describe("RunView", () => {
   it("shows a running run's state and progress in words, and cancels it", async () => {
@@ -16,6 +17,7 @@ describe("RunView", () => {
         body: [event("agent_run_progress", { agent_run_id: 7, status: "running", message: "Reading app.py" })],
       },
       "GET /api/v1/validations": noValidations,
+      "GET /api/v1/agent-runs/7/interactions": noTurns,
       "POST /api/v1/agent-runs/7/cancel": { status: 202, body: run({ status: "cancelled", result: "Cancelled by a person." }) },
     });
     const user = userEvent.setup();
@@ -36,11 +38,15 @@ describe("RunView", () => {
       "GET /api/v1/agent-runs/7": { body: run({ status: "completed", response_type: "regular", result: "Nothing to change." }) },
       "GET /api/v1/events": { body: [] },
       "GET /api/v1/validations": noValidations,
+      "GET /api/v1/agent-runs/7/interactions": noTurns,
       "POST /api/v1/agent-runs/7/continue": { status: 202, body: run({ status: "pending" }) },
     });
     const user = userEvent.setup();
     renderWithCache(<RunView runId={7} project={project()} />);
     expect(await screen.findByText("Nothing to change.")).toBeInTheDocument();
+    expect(await screen.findByRole("region", { name: "Conversation" })).toHaveTextContent(
+      "No conversation was recorded for this run.",
+    );
     await user.type(screen.getByLabelText("Message"), "Now add a /version route");
     await user.click(screen.getByRole("button", { name: "Continue" }));
     await waitFor(() =>
@@ -56,6 +62,7 @@ describe("RunView", () => {
       "GET /api/v1/agent-runs/7": { body: run({ status: "running" }) },
       "GET /api/v1/events": { body: [] },
       "GET /api/v1/validations": noValidations,
+      "GET /api/v1/agent-runs/7/interactions": noTurns,
     });
     const { client } = renderWithCache(<RunView runId={7} project={project()} />);
     const region = await screen.findByRole("region", { name: "Run 7" });
@@ -80,6 +87,7 @@ describe("RunView", () => {
       "GET /api/v1/agent-runs/7": { body: run({ status: "validating", plan: "1. Edit app.py", plan_drift: drift }) },
       "GET /api/v1/events": { body: [] },
       "GET /api/v1/validations": noValidations,
+      "GET /api/v1/agent-runs/7/interactions": noTurns,
     });
     renderWithCache(<RunView runId={7} project={project()} />);
     const warning = await screen.findByRole("region", { name: "The pull request strays from the confirmed plan" });

@@ -1,5 +1,5 @@
 // One agent run, live: status, progress, plan, a change held for approval, reply, pull request
-// (and how it keeps to the plan), and its validations.
+// (and how it keeps to the plan), the conversation with its agent, and its validations.
 import { GitPullRequest, XCircle } from "lucide-react";
 import type { AgentRun, Project } from "../api/types";
 import { Button } from "../controls/button";
@@ -11,6 +11,7 @@ import { FINAL_RUN_STATES, MERGED, RUN_STATES } from "../states/state-words";
 import { ValidationPanel } from "../validations/validation-panel";
 import { AgentLabel } from "./agent-label";
 import { ContinueForm } from "./continue-form";
+import { Conversation } from "./conversation";
 import { HeldChangeSection } from "./held-change";
 import { PlanDriftNote } from "./plan-drift-note";
 import { PlanPanel } from "./plan-panel";
@@ -88,6 +89,7 @@ function LoadedRun({ run, project }: { run: AgentRun; project: Project | undefin
               <p className="text-sm break-words whitespace-pre-wrap">{run.result}</p>
             </div>
           )}
+          <Conversation runId={run.id} />
           {(run.status === "completed" || run.status === "failed") && <ContinueForm runId={run.id} />}
         </div>
       </Panel>

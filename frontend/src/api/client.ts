@@ -2,6 +2,8 @@
 // (with the API's field problems kept for inline display), a 401 that signs out, and an
 // idempotency key on every POST that creates something.
 import type {
+  AgentInteractionPage,
+  AgentInteractionQuery,
   AgentRun,
   AgentRunCreate,
   AgentRunPage,
@@ -177,6 +179,9 @@ export const api = {
     cancel: (id: number) => call<AgentRun>("POST", `/agent-runs/${id}/cancel`),
     /** Lets a held change (`waiting_approval`) go on to validation; 409 if it no longer waits. */
     approveChange: (id: number) => call<AgentRun>("POST", `/agent-runs/${id}/approve-change`),
+    /** The run's turns, oldest first: each prompt sent to its agent and the answer. */
+    interactions: (id: number, query: AgentInteractionQuery) =>
+      call<AgentInteractionPage>("GET", `/agent-runs/${id}/interactions`, { query }),
   },
   validations: {
     list: (query: ValidationQuery) => call<ValidationPage>("GET", "/validations", { query }),

@@ -14,6 +14,8 @@ export const queryKeys = {
     lists: () => ["agent-runs", "list"] as const,
     list: (projectId: number) => ["agent-runs", "list", projectId] as const,
     detail: (id: number) => ["agent-runs", "detail", id] as const,
+    /** A run's turns, every page of them loaded so far. */
+    interactions: (id: number) => ["agent-runs", "interactions", id] as const,
   },
   validations: {
     all: ["validations"] as const,

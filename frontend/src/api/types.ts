@@ -17,6 +17,8 @@ export type DeploymentSettings = Schemas["DeploymentSettings"];
 export type ValidationSettings = Schemas["ValidationSettings"];
 export type NotificationSettings = Schemas["NotificationSettings"];
 export type AgentSettings = Schemas["ProjectRead"]["agent"];
+/** What a project lets its agent spend; null: no limit. */
+export type AgentBudgets = Schemas["AgentBudgets"];
 export type ProjectSecret = Schemas["ProjectSecretRead"];
 export type ProjectSecretCreate = Schemas["ProjectSecretCreate"];
 export type ProjectSecretPage = Schemas["Page_ProjectSecretRead_"];
@@ -26,6 +28,9 @@ export type AgentRunPage = Schemas["Page_AgentRunRead_"];
 export type AgentRunCreate = Schemas["AgentRunCreate"];
 export type AgentRunStatus = Schemas["AgentRunStatus"];
 export type PlanResponse = Schemas["PlanResponse"];
+/** One turn of a run: the prompt sent to its agent, and the answer (null while it works). */
+export type AgentInteraction = Schemas["AgentInteractionRead"];
+export type AgentInteractionPage = Schemas["Page_AgentInteractionRead_"];
 /** The agent's change that bends the gate, held for a person's approval. */
 export type HeldChange = Schemas["HeldChangeRead"];
 export type IntegrityKind = Schemas["IntegrityKind"];
@@ -57,6 +62,9 @@ export type FieldProblem = Schemas["FieldError"];
 
 export type EventQuery = NonNullable<paths["/api/v1/events"]["get"]["parameters"]["query"]>;
 export type AgentRunQuery = NonNullable<paths["/api/v1/agent-runs"]["get"]["parameters"]["query"]>;
+export type AgentInteractionQuery = NonNullable<
+  paths["/api/v1/agent-runs/{run_id}/interactions"]["get"]["parameters"]["query"]
+>;
 export type ValidationQuery = NonNullable<
   paths["/api/v1/validations"]["get"]["parameters"]["query"]
 >;

@@ -24,7 +24,10 @@ export function applyEvent(client: QueryClient, event: LiveEvent): void {
   const stored: Event = { ...event, id: event.id };
   addToFeeds(client, stored);
   const runId = numberIn(event.data, "agent_run_id");
-  if (runId !== null) addToRunEvents(client, runId, stored);
+  if (runId !== null) {
+    addToRunEvents(client, runId, stored);
+    invalidateInteractions(client, runId);
+  }
   handlers[event.type](client, stored);
 }
 
@@ -143,6 +146,12 @@ function addToRunEvents(client: QueryClient, runId: number, event: Event): void 
     if (events === undefined || events.some((seen) => seen.id === event.id)) return events;
     return [...events, event].sort((a, b) => a.id - b.id);
   });
+}
+
+/** A turn starts and ends with one of its run's events (progress, a fix requested, a plan ready,
+ * the run completed), but none carries the prompt or the answer: the turns are read again. */
+function invalidateInteractions(client: QueryClient, runId: number): void {
+  void client.invalidateQueries({ queryKey: queryKeys.agentRuns.interactions(runId) });
 }
 
 // --- pull requests ---------------------------------------------------------------------------

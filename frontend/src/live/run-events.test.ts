@@ -1,7 +1,7 @@
 import { queryKeys } from "../api/query-keys";
 import type { AgentRun, ProjectStats } from "../api/types";
 import { makeTestClient } from "../testing/render";
-import { event, heldChange, planDrift, run, stats } from "../testing/samples";
+import { event, heldChange, interaction, planDrift, run, stats } from "../testing/samples";
 import { applyEvent } from "./apply-event";
 
 describe("applyEvent for an agent run", () => {
@@ -57,5 +57,16 @@ describe("applyEvent for an agent run", () => {
     const drift = planDrift({ unnamed: ["a.py", "b.py", "c.py"], changed: 4, strays: true });
     applyEvent(client, event("agent_run_plan_strayed", { agent_run_id: 7, status: "running", ...drift }));
     expect(client.getQueryData<AgentRun>(queryKeys.agentRuns.detail(7))?.plan_drift).toEqual(drift);
+  });
+
+  it("reads a run's turns again on any event of that run, and no other run's", async () => {
+    const client = makeTestClient();
+    const turns = { pages: [{ items: [interaction()], total: 1 }], pageParams: [0] };
+    for (const id of [7, 8]) {
+      await client.prefetchQuery({ queryKey: queryKeys.agentRuns.interactions(id), queryFn: () => turns });
+    }
+    applyEvent(client, event("validation_queued", { agent_run_id: 7, validation_id: 3, status: "queued" }));
+    expect(client.getQueryState(queryKeys.agentRuns.interactions(7))?.isInvalidated).toBe(true);
+    expect(client.getQueryState(queryKeys.agentRuns.interactions(8))?.isInvalidated).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 // The project form's "Agent" values as typed, and the `agent` settings they make. Every
 // provider's values stay in the draft, so switching the provider back and forth loses nothing.
-import type { AgentSettings } from "../api/types";
+import type { AgentBudgets, AgentSettings } from "../api/types";
 import { listOf, type DraftReader } from "./draft-text";
 
 export type AgentProvider = AgentSettings["provider"];
@@ -20,6 +20,9 @@ export type AgentDraft = {
   cli_secrets: string;
   cli_plan_first: boolean;
   cli_timeout_minutes: string;
+  /** What the project lets its agent spend, whichever agent it is; "" for no limit. */
+  budget_runs_per_day: string;
+  budget_minutes_per_run: string;
 };
 
 /** The agent's fields, by their path in the API body (an error on `agent` itself has no field). */
@@ -34,6 +37,8 @@ export const AGENT_FIELDS = [
   "agent.secrets",
   "agent.plan_first",
   "agent.timeout_minutes",
+  "agent.budgets.runs_per_day",
+  "agent.budgets.minutes_per_run",
 ] as const;
 
 // The API's default (CliAgentSettings), shown when a person first picks the command-line agent.
@@ -52,36 +57,52 @@ export function agentDraftOf(agent?: AgentSettings): AgentDraft {
     cli_secrets: (cli?.secrets ?? []).join("\n"),
     cli_plan_first: cli?.plan_first ?? false,
     cli_timeout_minutes: String(cli?.timeout_minutes ?? CLI_TIMEOUT_MINUTES),
+    budget_runs_per_day: String(agent?.budgets?.runs_per_day ?? ""),
+    budget_minutes_per_run: String(agent?.budgets?.minutes_per_run ?? ""),
   };
 }
 
 /** The chosen provider's settings. `kept` is the project's stored agent: when the provider is
  * unchanged, whatever of it the form has no field for is sent back as it came. */
 export function agentOf(draft: AgentDraft, read: DraftReader, kept?: AgentSettings): AgentSettings {
-  // What the project lets its agent spend is the project's limit, whichever agent spends it: a
-  // change of provider keeps it rather than lifting it.
-  const carried = kept?.budgets === undefined ? {} : { budgets: kept.budgets };
+  // What the project lets its agent spend is the project's limit, whichever agent spends it: the
+  // same two fields say it for every provider, and a change of provider keeps it.
+  const budgets = budgetsOf(draft, read, kept?.budgets);
   switch (draft.provider) {
     case "codegen": {
       const repoId = draft.codegen_repo_id.trim();
       return {
-        ...(kept?.provider === "codegen" ? kept : carried),
+        ...(kept?.provider === "codegen" ? kept : {}),
         provider: "codegen",
         repo_id: repoId ? read.whole("agent.repo_id", repoId) : null,
         model: draft.codegen_model.trim() || null,
+        budgets,
       };
     }
     case "cli":
       return {
-        ...(kept?.provider === "cli" ? kept : carried),
+        ...(kept?.provider === "cli" ? kept : {}),
         provider: "cli",
         command: draft.cli_command,
         allowed_hosts: listOf(draft.cli_allowed_hosts),
         secrets: listOf(draft.cli_secrets),
         plan_first: draft.cli_plan_first,
         timeout_minutes: read.decimal("agent.timeout_minutes", draft.cli_timeout_minutes),
+        budgets,
       };
     case "scripted":
-      return { ...(kept?.provider === "scripted" ? kept : carried), provider: "scripted", recipe: draft.recipe };
+      return { ...(kept?.provider === "scripted" ? kept : {}), provider: "scripted", recipe: draft.recipe, budgets };
   }
+}
+
+/** An empty field is no limit (null). A budget the form has no field for yet is sent back as it
+ * came. */
+function budgetsOf(draft: AgentDraft, read: DraftReader, kept?: AgentBudgets): AgentBudgets {
+  const runs = draft.budget_runs_per_day.trim();
+  const minutes = draft.budget_minutes_per_run.trim();
+  return {
+    ...kept,
+    runs_per_day: runs ? read.whole("agent.budgets.runs_per_day", runs) : null,
+    minutes_per_run: minutes ? read.decimal("agent.budgets.minutes_per_run", minutes) : null,
+  };
 }

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
-import { fieldError, invalid, project } from "../testing/samples";
+import { NO_LIMITS, fieldError, invalid, project } from "../testing/samples";
 import { ProjectForm } from "./project-form";
 
 const cliAgent = {
@@ -12,6 +12,7 @@ const cliAgent = {
   secrets: ["ANTHROPIC_API_KEY", "GITHUB_TOKEN"],
   plan_first: true,
   timeout_minutes: 12.5,
+  budgets: NO_LIMITS,
 };
 
 /** Replaces a field's text as a paste does (typing would read `{prompt}`'s braces as keys). */
@@ -81,6 +82,7 @@ describe("AgentFields", () => {
       secrets: ["ANTHROPIC_API_KEY"],
       plan_first: true,
       timeout_minutes: 0.5,
+      budgets: NO_LIMITS,
     });
   });
 

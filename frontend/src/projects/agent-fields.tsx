@@ -1,5 +1,6 @@
-// The project form's "Agent" group: who works on the project's goals.
+// The project form's "Agent" group: who works on the project's goals, and what it may spend.
 import { SelectField, TextArea, TextField } from "../controls/field";
+import { AgentBudgetFields } from "./agent-budget-fields";
 import { CliAgentFields } from "./cli-agent-fields";
 import { chosen, type GroupProps } from "./form-parts";
 import type { AgentProvider } from "./project-draft";
@@ -39,6 +40,7 @@ export function AgentFields(group: GroupProps) {
       {draft.provider === "codegen" && <CodegenFields {...group} />}
       {draft.provider === "cli" && <CliAgentFields {...group} />}
       {draft.provider === "scripted" && <ScriptedFields {...group} />}
+      <AgentBudgetFields {...group} />
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { project } from "../testing/samples";
+import { NO_LIMITS, project } from "../testing/samples";
 import { bodyOf, draftOf } from "./project-draft";
 
 describe("bodyOf", () => {
@@ -133,6 +133,7 @@ describe("bodyOf", () => {
       secrets: ["ANTHROPIC_API_KEY"],
       plan_first: true,
       timeout_minutes: 0.25,
+      budgets: NO_LIMITS,
     };
     const stored = project({ agent });
     expect(bodyOf(draftOf(stored), stored)).toEqual({ body: expect.objectContaining({ agent }), problems: {} });
@@ -141,7 +142,7 @@ describe("bodyOf", () => {
   });
 
   it("keeps each agent's values while another is chosen, and sends only the chosen one's", () => {
-    const stored = project({ agent: { provider: "codegen", repo_id: 7, model: "claude" } });
+    const stored = project({ agent: { provider: "codegen", repo_id: 7, model: "claude", budgets: NO_LIMITS } });
     const draft = { ...draftOf(stored), provider: "cli" as const, cli_command: "claude -p {prompt}" };
     expect(bodyOf(draft, stored).body.agent).toEqual({
       provider: "cli",
@@ -150,6 +151,7 @@ describe("bodyOf", () => {
       secrets: [],
       plan_first: false,
       timeout_minutes: 30,
+      budgets: NO_LIMITS,
     });
     expect(bodyOf({ ...draft, provider: "codegen" }, stored).body.agent).toEqual(stored.agent);
   });
@@ -159,7 +161,27 @@ describe("bodyOf", () => {
     const stored = project({ agent: { provider: "scripted", recipe: "turns: []", budgets } });
     const draft = { ...draftOf(stored), provider: "cli" as const, cli_command: "aider --message {prompt}" };
     expect(bodyOf(draft, stored).body.agent).toMatchObject({ provider: "cli", budgets });
-    expect(bodyOf(draftOf(), undefined).body.agent).not.toHaveProperty("budgets");
+    expect(bodyOf(draftOf(), undefined).body.agent).toHaveProperty("budgets", NO_LIMITS);
+  });
+
+  it("sends an empty budget as no limit, and keeps one the form has no field for", () => {
+    const budgets = { runs_per_day: 20, minutes_per_run: 45, tokens_per_run: 90_000 };
+    const stored = project({ agent: { provider: "scripted", recipe: "turns: []", budgets } });
+    const draft = { ...draftOf(stored), budget_runs_per_day: " ", budget_minutes_per_run: "7.5" };
+    expect(bodyOf(draft, stored)).toEqual({
+      body: expect.objectContaining({
+        agent: { provider: "scripted", recipe: "turns: []", budgets: { ...budgets, runs_per_day: null, minutes_per_run: 7.5 } },
+      }),
+      problems: {},
+    });
+  });
+
+  it("names a budget that is not a number, or not a whole one where runs are counted", () => {
+    const { problems } = bodyOf({ ...draftOf(), budget_runs_per_day: "2.5", budget_minutes_per_run: "an hour" });
+    expect(problems).toEqual({
+      "agent.budgets.runs_per_day": "Enter a whole number.",
+      "agent.budgets.minutes_per_run": "Enter a number, such as 2 or 0.5.",
+    });
   });
 
   it("names a command-line agent's timeout that is not a number", () => {

@@ -1,5 +1,6 @@
 // API-shaped samples, typed by the generated schema so they cannot drift from it.
 import type {
+  AgentInteraction,
   AgentRun,
   BaselineSummary,
   ErrorBody,
@@ -18,6 +19,9 @@ import type {
 const TS = "2026-11-26T09:08:38.000000Z";
 const BASE_SHA = "abc1234f7c0e51d2b8a96c3e4d5f60718293a4b5";
 const HEAD_SHA = "4a188e216107588305599c8355881204081ab054";
+
+/** An agent's budgets as the API reads them back when none is set. */
+export const NO_LIMITS = { runs_per_day: null, minutes_per_run: null };
 
 export const RECIPE = "turns:\n  - plan: |\n      1. Add GET /health\n  - reply: Done.\n";
 
@@ -43,7 +47,7 @@ export function project(overrides: Partial<Project> = {}): Project {
     forge: "local",
     repository: "/srv/git/shop",
     default_branch: "main",
-    agent: { provider: "scripted", recipe: RECIPE },
+    agent: { provider: "scripted", recipe: RECIPE, budgets: NO_LIMITS },
     deployment_settings: {
       build_command: "",
       deploy_command: "python3 app.py",
@@ -100,6 +104,22 @@ export function run(overrides: Partial<AgentRun> = {}): AgentRun {
     plan_drift: null,
     created_at: TS,
     updated_at: TS,
+    ...overrides,
+  };
+}
+
+/** A turn of run 7: by default its first, the goal sent and the agent's reply. */
+export function interaction(overrides: Partial<AgentInteraction> = {}): AgentInteraction {
+  return {
+    turn: 1,
+    kind: "goal",
+    prompt: "Add a /health endpoint",
+    validation_id: null,
+    sent_at: TS,
+    answer_kind: "reply",
+    answer: "Done.",
+    pull_request_number: null,
+    answered_at: "2026-11-26T09:10:08.000000Z",
     ...overrides,
   };
 }
