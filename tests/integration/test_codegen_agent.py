@@ -252,7 +252,7 @@ async def test_a_codegen_project_on_a_server_without_a_codegen_account_is_refuse
     assert "CODEGEN_API_KEY" in problem["msg"]
     assert unknown.status_code == 422, unknown.text
     assert unknown.json()["errors"][0]["loc"] == ["body", "agent"]
-    assert "'scripted' or 'codegen'" in unknown.json()["errors"][0]["msg"]
+    assert "'scripted', 'codegen' or 'cli'" in unknown.json()["errors"][0]["msg"]
     assert listed.json()["total"] == 0
 
 
