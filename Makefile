@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/cache.py
 	$(PY) bench/webhooks.py
 	$(PY) bench/github_delivery.py
+	$(PY) bench/web_eval.py
 
 clean:
 	rm -rf $(VENV) .codegenapp .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \

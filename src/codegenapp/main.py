@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from starlette.types import Scope
 
-from codegenapp import __version__
+from codegenapp import __version__, artifacts
 from codegenapp.api import errors, ui
 from codegenapp.api.deps import TokenCheck, require_token
 from codegenapp.api.docs import ASSETS as DOCS_ASSETS
@@ -231,6 +231,7 @@ async def close_runtime(runtime: Runtime, *, workers: bool = True) -> None:
         # Validations cut short by the shutdown: their sandboxes' processes die with us, but
         # their mounts and cgroups would stay.
         await runtime.drivers.reap_sandboxes(mine=True)
+    await runtime.drivers.evaluator().close()  # the warm browser, if one was started
     await runtime.bus.close()
     await runtime.database.dispose()
     bind(None)
@@ -248,6 +249,11 @@ async def running(settings: Settings, *, workers: bool = True) -> AsyncIterator[
     try:
         if workers:
             await runtime.drivers.reap_sandboxes(mine=False)  # before any attempt starts
+            await asyncio.to_thread(
+                artifacts.remove_expired,
+                settings.artifacts_root,
+                days=settings.artifact_retention_days,
+            )
         await launch_workflows(settings, listen=workers)
         if workers:
             await reconcile.start_orphans()

@@ -173,6 +173,24 @@ class Settings(BaseSettings):
         validation_alias=_env("CODEGENAPP_SECRET_KEY"),
         description="Fernet key for project secrets at rest; generated into the home if unset.",
     )
+    artifacts_dir: Path | None = Field(
+        default=None,
+        validation_alias=_env("CODEGENAPP_ARTIFACTS_DIR"),
+        description="Where validations keep screenshots, findings and page texts; default: the "
+        "home's artifacts/.",
+    )
+    artifact_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=36500,
+        validation_alias=_env("CODEGENAPP_ARTIFACT_RETENTION_DAYS"),
+        description="Validations' artifacts older than this are removed at start-up (0: kept).",
+    )
+    chromium: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        validation_alias=_env("CODEGENAPP_CHROMIUM"),
+        description="The system Chromium that evaluates previews (apt-get install chromium).",
+    )
     executor_id: str = Field(default="local", validation_alias=_env("CODEGENAPP_EXECUTOR_ID"))
     log_level: str = Field(default="INFO", validation_alias=_env("CODEGENAPP_LOG_LEVEL"))
 
@@ -245,6 +263,10 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         """Where projects' dependency caches live between validations."""
         return self.home / "caches"
+
+    @property
+    def artifacts_root(self) -> Path:
+        return (self.artifacts_dir or self.home / "artifacts").expanduser()
 
     @property
     def tool_dirs(self) -> tuple[Path, ...]:

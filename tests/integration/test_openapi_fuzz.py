@@ -29,8 +29,8 @@ values = {projects}
 values = {runs}
 [dictionaries.validations]
 values = {validations}
-[dictionaries.secrets]
-values = ["DEPLOY_KEY"]
+[dictionaries.names]
+values = ["DEPLOY_KEY", "findings.json", "page-0.png", "page-0.txt"]
 
 [parameters]
 "path.project_id" = {{ dictionary = "projects", probability = 0.5 }}
@@ -39,7 +39,7 @@ values = ["DEPLOY_KEY"]
 "query.agent_run_id" = {{ dictionary = "runs", probability = 0.5 }}
 "path.validation_id" = {{ dictionary = "validations", probability = 0.5 }}
 "query.validation_id" = {{ dictionary = "validations", probability = 0.5 }}
-"path.name" = {{ dictionary = "secrets", probability = 0.5 }}
+"path.name" = {{ dictionary = "names", probability = 0.5 }}
 """
 
 
@@ -52,8 +52,9 @@ async def _until_event(ws_url: str, kinds: set[str]) -> dict[str, object]:
 
 
 async def _seed(api: str, ws_url: str, repo: Path) -> dict[str, list[int]]:
-    """A project whose run planned, opened a pull request, validated and merged; a second
-    project; a secret. The fuzzer then reaches real rows half of the time."""
+    """A project whose run planned, opened a pull request, validated (its preview evaluated
+    in the browser, so that it kept artifacts) and merged; a second project; a secret. The
+    fuzzer then reaches real rows half of the time."""
     headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
     recipe = recipe_text([{"plan": "1. Add notes"}, {"files": {"NOTES.md": "notes\n"}}])
     async with httpx.AsyncClient(base_url=api, headers=headers, timeout=30) as client:
@@ -63,8 +64,15 @@ async def _seed(api: str, ws_url: str, repo: Path) -> dict[str, list[int]]:
                 "name": "fuzzed",
                 "repository": str(repo),
                 "agent": {"recipe": recipe},
-                "deployment_settings": {"build_command": "true"},
-                "validation_settings": {"required_checks": ["build"]},
+                "deployment_settings": {
+                    "build_command": "true",
+                    "deploy_command": "python3 app.py",
+                    "health_check_url": "/health",
+                },
+                "validation_settings": {
+                    "required_checks": ["build", "web_eval"],
+                    "web_eval": {"pages": ["/health"]},
+                },
             },
         )
         assert first.status_code == 201, first.text
@@ -90,6 +98,7 @@ async def _seed(api: str, ws_url: str, repo: Path) -> dict[str, list[int]]:
         await _until_event(ws_url, {"agent_run_completed"})
         validations = (await client.get("/api/v1/validations")).json()["items"]
     assert validations, "the seeded run validated nothing"
+    assert any(v["artifacts"] for v in validations), "no seeded validation kept an artifact"
     return {
         "projects": [project_id, second.json()["id"]],
         "runs": [run["id"]],
@@ -97,6 +106,7 @@ async def _seed(api: str, ws_url: str, repo: Path) -> dict[str, list[int]]:
     }
 
 
+@pytest.mark.timeout(900)  # every operation fuzzed: 3-4 min on a quiet 2-core machine
 async def test_schemathesis_finds_no_error_on_any_operation(
     tmp_path: Path, database_url: str | None
 ) -> None:

@@ -25,6 +25,7 @@ from codegenapp.domain.states import (
     ValidationStatus,
 )
 from codegenapp.drivers.agent import Agent
+from codegenapp.drivers.evaluator import Evaluator
 from codegenapp.drivers.forge import Forge
 from codegenapp.drivers.sandbox import Sandbox, SandboxHandle, SandboxSpec
 from codegenapp.errors import SandboxUnavailable
@@ -157,6 +158,9 @@ class FailingOnceDrivers:
 
     def sandbox(self, kind: str | None) -> Sandbox:
         return self.sandbox_  # type: ignore[return-value]
+
+    def evaluator(self) -> Evaluator:
+        return self.inner.evaluator()
 
 
 async def test_a_sandbox_that_fails_is_retried_once_in_a_fresh_one(

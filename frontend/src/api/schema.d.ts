@@ -282,6 +282,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/validations/{validation_id}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Artifact */
+        get: operations["get_artifact_api_v1_validations__validation_id__artifacts__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/validations/{validation_id}/merge": {
         parameters: {
             query?: never;
@@ -491,6 +508,24 @@ export interface components {
          * @enum {string}
          */
         AgentRunStatus: "pending" | "running" | "waiting_input" | "waiting_approval" | "validating" | "completed" | "failed" | "cancelled";
+        /**
+         * ArtifactKind
+         * @enum {string}
+         */
+        ArtifactKind: "screenshot" | "findings" | "page_text";
+        /**
+         * ArtifactRead
+         * @description Evidence the validation kept: a screenshot, its findings, a page's text.
+         */
+        ArtifactRead: {
+            kind: components["schemas"]["ArtifactKind"];
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string;
+        };
         /**
          * BaselineSummary
          * @description The newest validation of the project's base branch: when it fails, pull requests that
@@ -1195,6 +1230,11 @@ export interface components {
         ValidationRead: {
             /** Agent Run Id */
             agent_run_id: number | null;
+            /**
+             * Artifacts
+             * @default []
+             */
+            artifacts: components["schemas"]["ArtifactRead"][];
             /** Attempt */
             attempt: number;
             /** Base Branch */
@@ -2778,6 +2818,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationRead"];
+                };
+            };
+            /** @description The body could not be read as JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`Authorization: Bearer <token>`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such entity. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one and what is accepted. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_artifact_api_v1_validations__validation_id__artifacts__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                validation_id: number;
+                /** @description lower-case letters and digits in words joined by '-', then .png, .json or .txt; at most 64 characters */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The artifact: a screenshot (PNG), the findings (JSON) or a page's text, as listed in the validation's `artifacts`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "image/png": string;
+                    "text/plain": string;
                 };
             };
             /** @description The body could not be read as JSON. */

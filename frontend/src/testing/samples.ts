@@ -194,6 +194,7 @@ export function validation(overrides: Partial<Validation> = {}): Validation {
     started_at: TS,
     finished_at: null,
     steps: [step("snapshot", "passed", "sandbox ready"), step("clone", "running")],
+    artifacts: [],
     ...overrides,
   };
 }

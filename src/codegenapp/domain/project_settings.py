@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from codegenapp.domain.limits import STORABLE
 from codegenapp.domain.network_policy import check_host_pattern
 from codegenapp.domain.states import CheckName
+from codegenapp.domain.web_eval_settings import WebEvalSettings
 
 _MAX_COMMAND_LENGTH = 4096
 MAX_RECIPE_CHARS = 256 * 1024
@@ -221,6 +222,13 @@ class ValidationSettings(_Settings):
     )
     validate_drafts: bool = Field(
         default=False, description="Validate draft pull requests too (otherwise: once ready)."
+    )
+    # Left out of the stored JSON while unset, so that the settings digest of every project
+    # without it stays what it was (their baselines still count).
+    web_eval: WebEvalSettings | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The browser evaluation of the deployed preview; unset: not evaluated.",
     )
 
     @field_validator("required_checks")

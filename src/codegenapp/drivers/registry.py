@@ -11,6 +11,8 @@ from codegenapp.drivers.agent import Agent
 from codegenapp.drivers.agent.cli import CliAgent
 from codegenapp.drivers.agent.codegen import CodegenAgent, codegen_api
 from codegenapp.drivers.agent.scripted import ScriptedAgent
+from codegenapp.drivers.evaluator import Evaluator
+from codegenapp.drivers.evaluator.playwright import PlaywrightEvaluator
 from codegenapp.drivers.forge import Forge, WebhookReader
 from codegenapp.drivers.forge.github import GitHubForge, github_forge
 from codegenapp.drivers.forge.github_webhooks import GitHubWebhooks
@@ -97,6 +99,13 @@ class Registry:
             sandboxes=self.sandbox,
             secret_box=secret_box,
         )
+        # Its browser starts at the first evaluation; previews are published on loopback, or
+        # on a Docker host's address: the only hosts the browser may look up.
+        self._evaluator = PlaywrightEvaluator(
+            settings.chromium,
+            state_dir=settings.state_dir,
+            preview_hosts=tuple(dict.fromkeys(("127.0.0.1", settings.docker_publish_address))),
+        )
 
     def forge(self, kind: ForgeKind) -> Forge:
         if kind is ForgeKind.LOCAL:
@@ -161,6 +170,9 @@ class Registry:
             reason = await docker_available(self._settings.docker_host)
             if reason is not None:
                 raise SandboxUnavailable(reason)
+
+    def evaluator(self) -> Evaluator:
+        return self._evaluator
 
     def sandbox(self, kind: str | None) -> Sandbox:
         chosen = kind or self._default_sandbox

@@ -15,6 +15,7 @@ from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent
+from codegenapp.drivers.evaluator import Evaluator
 from codegenapp.drivers.forge import Forge, WebhookReader
 from codegenapp.drivers.sandbox import Sandbox
 from codegenapp.settings import Settings
@@ -47,6 +48,10 @@ class DriverSet(Protocol):
     def sandbox(self, kind: str | None) -> Sandbox:
         """The sandbox driver named `kind` (a project's setting, or a stored handle's driver);
         None: the server's default. Raise `SandboxUnavailable` if it cannot run here."""
+        ...
+
+    def evaluator(self) -> Evaluator:
+        """The browser that evaluates previews (started on first use, closed at shutdown)."""
         ...
 
 

@@ -8,10 +8,12 @@ start on a fresh work area (an attempt restarts whole after a crash).
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.domain.states import CheckName, CheckStatus, StepStatus, ValidationKind
+from codegenapp.drivers.evaluator import Evaluator
 from codegenapp.drivers.forge import Forge
 from codegenapp.drivers.sandbox import Sandbox, SandboxHandle, ServiceHandle
 
@@ -50,6 +52,8 @@ class StepContext:
     masker: Masker
     deadline: float  # time.monotonic() by which the whole attempt must end
     state: AttemptState = field(default_factory=AttemptState)
+    evaluator: Evaluator | None = None  # the browser that evaluates the preview (web_eval)
+    artifacts_root: Path | None = None  # where validations keep their evidence
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())

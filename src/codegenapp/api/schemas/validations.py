@@ -4,7 +4,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from codegenapp.artifacts import Artifact
 from codegenapp.db.tables import PullRequestRow, ValidationRow, ValidationStepRow
+from codegenapp.domain.artifacts import ArtifactKind
 from codegenapp.domain.states import (
     CheckName,
     CheckStatus,
@@ -50,6 +52,24 @@ class PullRequestSummary(BaseModel):
         )
 
 
+class ArtifactRead(BaseModel):
+    """Evidence the validation kept: a screenshot, its findings, a page's text."""
+
+    name: str
+    kind: ArtifactKind
+    size: int  # bytes
+    url: str  # where to GET it (with the token)
+
+    @classmethod
+    def of(cls, validation_id: int, artifact: Artifact) -> "ArtifactRead":
+        return cls(
+            name=artifact.name,
+            kind=artifact.kind,
+            size=artifact.size,
+            url=f"/api/v1/validations/{validation_id}/artifacts/{artifact.name}",
+        )
+
+
 class ValidationRead(BaseModel):
     id: int
     project_id: int
@@ -75,6 +95,7 @@ class ValidationRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     steps: list[StepRead]
+    artifacts: list[ArtifactRead] = []
 
     @classmethod
     def of(
@@ -82,6 +103,7 @@ class ValidationRead(BaseModel):
         row: ValidationRow,
         steps: list[ValidationStepRow],
         pull_request: PullRequestRow | None = None,
+        artifacts: list[Artifact] | None = None,
     ) -> "ValidationRead":
         return cls(
             id=row.id,
@@ -108,4 +130,5 @@ class ValidationRead(BaseModel):
             started_at=row.started_at,
             finished_at=row.finished_at,
             steps=[StepRead.of(step) for step in steps],
+            artifacts=[ArtifactRead.of(row.id, artifact) for artifact in artifacts or ()],
         )
