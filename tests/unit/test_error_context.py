@@ -95,4 +95,15 @@ def test_the_agent_is_told_what_the_sandbox_allowed_next_to_the_reason() -> None
     )
     assert "the tools of the image node:22" in offline
     assert "no network at all" in offline
-    assert "NOT ISOLATED" in where_it_ran("process", isolated=False, deployment=DeploymentSettings())
+    assert "NOT ISOLATED" in where_it_ran(
+        "process", isolated=False, deployment=DeploymentSettings()
+    )
+
+
+def test_a_browser_evaluation_is_not_called_a_commands_output() -> None:
+    context = _context(
+        "page / threw TypeError", failed_step="web_eval", failed_check="web_eval", exit_code=None
+    )
+    prompt = render_fix_prompt(context, max_attempts=3)
+    assert "What the browser saw on the preview" in prompt
+    assert "`web_eval` command" not in prompt

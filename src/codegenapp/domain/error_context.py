@@ -128,11 +128,12 @@ def render_fix_prompt(context: ErrorContext, *, max_attempts: int) -> str:
         lines += ["", "Health check answer:", f"{fence}text", answer, fence]
     if context.log_tail:
         fence = _fence_for(context.log_tail)
-        whose = (
-            f"The output of the `{context.failed_check}` command"
-            if context.failed_check and context.log_step in ("", context.failed_step)
-            else f"The `{context.log_step or context.failed_step}` log"
-        )
+        if context.failed_check == "web_eval":
+            whose = "What the browser saw on the preview (its findings and page text)"
+        elif context.failed_check and context.log_step in ("", context.failed_step):
+            whose = f"The output of the `{context.failed_check}` command"
+        else:
+            whose = f"The `{context.log_step or context.failed_step}` log"
         lines += ["", f"{whose}, condensed (where lines were left out, it says so):"]
         lines += [f"{fence}text", context.log_tail, fence]
     return "\n".join(lines)
