@@ -27,6 +27,7 @@ from codegenapp.domain.project_settings import (
     ValidationSettings,
 )
 from codegenapp.domain.states import AgentRunStatus, CheckName
+from codegenapp.domain.web_eval_settings import WebEvalSettings
 from codegenapp.flows import actions
 from codegenapp.flows import projects as project_flows
 from codegenapp.flows.runtime import Runtime
@@ -45,7 +46,13 @@ DEMO_SETTINGS = ProjectSettings(
     ),
     validation_settings=ValidationSettings(
         auto_merge=True,
-        required_checks=[CheckName.BUILD, CheckName.TEST, CheckName.SECURITY, CheckName.HEALTH],
+        required_checks=[
+            CheckName.BUILD,
+            CheckName.TEST,
+            CheckName.SECURITY,
+            CheckName.HEALTH,
+            CheckName.WEB_EVAL,
+        ],
         max_retries=2,
         timeout_minutes=5,
         test_command="python3 -m unittest -v",
@@ -54,6 +61,8 @@ DEMO_SETTINGS = ProjectSettings(
             "! grep -rnIiE '(api_key|password|secret)[[:space:]]*=[[:space:]]*[\"'\\'']' "
             "--include='*.py' ."
         ),
+        # The system Chromium opens both pages of the preview: an error there fails the step.
+        web_eval=WebEvalSettings(pages=["/", "/health"]),
     ),
 )
 
