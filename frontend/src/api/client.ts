@@ -57,6 +57,8 @@ type Options = {
   query?: Query;
   body?: unknown;
   text?: boolean;
+  /** Read the answer as bytes (a screenshot, a file to save), whatever its type. */
+  blob?: boolean;
   token?: string;
   first?: boolean;
   /** A POST that creates something: it carries an `Idempotency-Key` (see `keyFor`). */
@@ -127,7 +129,8 @@ function settle(route: string, key: string): void {
 async function call<T>(method: string, path: string, options: Options = {}): Promise<T> {
   if (method === "GET" && !options.first) await config.readsWaitFor.catch(() => undefined);
   const token = options.token ?? config.token;
-  const headers: Record<string, string> = { Accept: options.text ? "text/plain" : "application/json" };
+  const accept = options.blob ? "*/*" : options.text ? "text/plain" : "application/json";
+  const headers: Record<string, string> = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -148,6 +151,7 @@ async function call<T>(method: string, path: string, options: Options = {}): Pro
     throw error;
   }
   if (response.status === 204) return undefined as T;
+  if (options.blob) return (await response.blob()) as T;
   return (options.text ? await response.text() : await response.json()) as T;
 }
 
@@ -190,6 +194,13 @@ export const api = {
     merge: (id: number) => call<Validation>("POST", `/validations/${id}/merge`),
     log: (id: number, step: StepName) =>
       call<string>("GET", `/validations/${id}/steps/${step}/log`, { text: true }),
+    /** One of the validation's `artifacts`, by name: fetched with the token, so an <img src> or
+     * a plain link cannot load it; the caller shows it through `URL.createObjectURL`. */
+    artifact: (id: number, name: string) =>
+      call<Blob>("GET", `/validations/${id}/artifacts/${encodeURIComponent(name)}`, { blob: true }),
+    /** The findings artifact, parsed: its shape is the evaluator's, so it arrives `unknown`. */
+    artifactJson: (id: number, name: string) =>
+      call<unknown>("GET", `/validations/${id}/artifacts/${encodeURIComponent(name)}`),
   },
   events: {
     list: (query: EventQuery) => call<Event[]>("GET", "/events", { query }),

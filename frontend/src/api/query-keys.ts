@@ -29,6 +29,10 @@ export const queryKeys = {
     detail: (id: number) => ["validations", "detail", id] as const,
     logs: () => ["validations", "log"] as const,
     log: (id: number, step: string) => ["validations", "log", id, step] as const,
+    /** An artifact's content; a retry is a new validation, so a name's content never changes. */
+    artifact: (id: number, name: string) => ["validations", "artifact", id, name] as const,
+    /** The findings artifact, parsed as JSON (its bytes are never read as a blob). */
+    findings: (id: number, name: string) => ["validations", "findings", id, name] as const,
   },
   events: {
     all: ["events"] as const,

@@ -45,6 +45,8 @@ export type ValidationPage = Schemas["Page_ValidationRead_"];
 export type ValidationStatus = Schemas["ValidationStatus"];
 export type ValidationKind = Schemas["ValidationKind"];
 export type Fault = Schemas["Fault"];
+/** Evidence a validation kept: a screenshot, the findings, a page's text. */
+export type Artifact = Schemas["ArtifactRead"];
 export type Step = Schemas["StepRead"];
 export type StepName = Schemas["StepName"];
 export type StepStatus = Schemas["StepStatus"];

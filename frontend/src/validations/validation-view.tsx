@@ -17,6 +17,7 @@ import {
   failedAt,
   isCheckStatus,
 } from "../states/state-words";
+import { BrowserEvaluation } from "./browser-evaluation";
 import { FaultNote } from "./fault-note";
 import { useValidation } from "./queries";
 import { useMergeValidation } from "./merge";
@@ -86,7 +87,7 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
         />
       </div>
       <Checks validation={validation} />
-      <BrowserFindings validation={validation} />
+      <BrowserEvaluation validation={validation} />
       {validation.error_context && (
         <details className="rounded-md border border-amber-300 bg-amber-50 p-3">
           <summary className="cursor-pointer text-sm font-semibold text-amber-900">{errorContextTitle(validation)}</summary>
@@ -188,20 +189,6 @@ function Checks({ validation }: { validation: Validation }) {
           </li>
         ))}
       </ul>
-    </div>
-  );
-}
-
-function BrowserFindings({ validation }: { validation: Validation }) {
-  const evaluation = validation.steps.find((step) => step.name === "web_eval");
-  if (!evaluation || evaluation.status === "pending" || evaluation.status === "running") return null;
-  return (
-    <div>
-      <h4 className="mb-1 text-sm font-semibold">Browser evaluation</h4>
-      <p className="text-sm text-slate-700">
-        {evaluation.summary ?? (evaluation.status === "skipped" ? "Not run: an earlier step failed." : "No findings were recorded.")}
-      </p>
-      <p className="text-xs text-slate-500">Screenshots: none recorded for this attempt.</p>
     </div>
   );
 }

@@ -1,0 +1,98 @@
+// The browser evaluation's findings artifact (findings.json), read defensively: it is written
+// by the evaluator (drivers/evaluator/report.py `findings_json`), not described by the API
+// schema, so every field is checked and anything unexpected is dropped rather than trusted.
+
+export type Observed = {
+  consoleErrors: Array<{ text: string; location: string | null }>;
+  pageErrors: Array<{ message: string; location: string | null }>;
+  failedRequests: Array<{ method: string; url: string; status: number | null; reason: string }>;
+  blockedRequests: Array<{ url: string; resource: string }>;
+};
+
+export type PageFindings = { path: string; status: number | null; error: string | null; seen: Observed };
+
+export type ScenarioStep = { index: number; action: string; expected: string; seen: string; passed: boolean };
+
+export type ScenarioFindings = { name: string; steps: ScenarioStep[]; seen: Observed };
+
+export type Findings = {
+  passed: boolean | null;
+  problems: string[];
+  pages: PageFindings[];
+  scenarios: ScenarioFindings[];
+};
+
+type Fields = Record<string, unknown>;
+
+function fields(value: unknown): Fields | null {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Fields) : null;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === "number" ? value : null;
+}
+
+/** Keeps the items `read` makes sense of, and drops the others. */
+function each<T>(value: unknown, read: (item: Fields) => T | null): T[] {
+  return list(value).flatMap((item) => {
+    const itemFields = fields(item);
+    const kept = itemFields ? read(itemFields) : null;
+    return kept === null ? [] : [kept];
+  });
+}
+
+/** "/app.js:3:9", as the evaluator writes a `SourceLocation`. */
+function location(value: unknown): string | null {
+  const at = fields(value);
+  if (!at || typeof at.url !== "string") return null;
+  return [at.url, at.line, at.column].filter((part) => part !== undefined && part !== null).join(":");
+}
+
+function observed(value: unknown, ownPath: string | null = null): Observed {
+  const seen = fields(value) ?? {};
+  return {
+    consoleErrors: each(seen.console_errors, (item) => ({ text: text(item.text), location: location(item.location) })),
+    pageErrors: each(seen.page_errors, (item) => ({ message: text(item.message), location: location(item.location) })),
+    failedRequests: each(seen.failed_requests, (item) =>
+      // A page's own answer is its status, not a failed request (as report.py `_seen_on` says).
+      item.url === ownPath
+        ? null
+        : { method: text(item.method), url: text(item.url), status: numberOrNull(item.status), reason: text(item.reason) },
+    ),
+    blockedRequests: each(seen.blocked_requests, (item) => ({ url: text(item.url), resource: text(item.resource) })),
+  };
+}
+
+/** The findings, or null when `json` is not shaped like them (then show it as it is). */
+export function readFindings(json: unknown): Findings | null {
+  const body = fields(json);
+  const evaluation = fields(body?.evaluation);
+  if (!body || !evaluation || !Array.isArray(evaluation.pages)) return null;
+  return {
+    passed: typeof body.passed === "boolean" ? body.passed : null,
+    problems: list(body.problems).filter((problem): problem is string => typeof problem === "string"),
+    pages: each(evaluation.pages, (page) => {
+      const path = text(page.path);
+      return { path, status: numberOrNull(page.status), error: typeof page.error === "string" ? page.error : null, seen: observed(page.seen, path) };
+    }),
+    scenarios: each(evaluation.scenarios, (run) => ({
+      name: text(run.name),
+      steps: each(run.steps, (step) => ({
+        index: typeof step.index === "number" ? step.index : 0,
+        action: text(step.action),
+        expected: text(step.expected),
+        seen: text(step.seen),
+        passed: step.passed === true,
+      })),
+      seen: observed(run.seen),
+    })),
+  };
+}
