@@ -24,8 +24,8 @@ from pathlib import Path
 from dbos import DBOS, SetWorkflowID
 
 from codegenapp.db.queries import pull_requests, validations
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -108,7 +108,7 @@ async def one_round(work: Path, n: int) -> tuple[tuple[float, int], tuple[float,
             name=f"cache-{n}",
             repository=str(repo),
             default_branch="main",
-            agent=AgentSettings(recipe="turns:\n  - reply: unused\n"),
+            agent=ScriptedAgentSettings(recipe="turns:\n  - reply: unused\n"),
             settings=SETTINGS,
         )
         # The project's first validation: its base branch, started in the background.

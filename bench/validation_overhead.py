@@ -33,8 +33,8 @@ import psycopg
 from dbos import DBOS, SetWorkflowID
 
 from codegenapp.db.queries import pull_requests, validations
+from codegenapp.domain.agent_settings import ScriptedAgentSettings
 from codegenapp.domain.project_settings import (
-    AgentSettings,
     DeploymentSettings,
     ProjectSettings,
     ValidationSettings,
@@ -163,7 +163,7 @@ async def measure(label: str, settings: Settings, runs: int, work: Path) -> dict
             name=label,
             repository=str(repo),
             default_branch="main",
-            agent=AgentSettings(recipe="turns:\n  - reply: unused\n"),
+            agent=ScriptedAgentSettings(recipe="turns:\n  - reply: unused\n"),
             settings=JOB,
         )
         await one_validation(runtime, project.id, repo, runs)  # warm-up, not counted
