@@ -16,7 +16,17 @@ def _cli(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "codegenapp.cli", *args],
-        env={**os.environ, "CODEGENAPP_HOME": str(home), **(env or {})},
+        env={
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("CODEGENAPP_SERVER", "CODEGENAPP_TOKEN")
+            },
+            "CODEGENAPP_HOME": str(home),
+            # No developer's own login: the config directory is the test's.
+            "XDG_CONFIG_HOME": str(home.parent / "config"),
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
         timeout=timeout,
