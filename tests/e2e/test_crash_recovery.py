@@ -70,10 +70,11 @@ async def test_a_server_killed_mid_validation_finishes_the_flow_after_a_restart(
         "name": "crash",
         "repository": str(repo),
         "agent": {"recipe": recipe},
-        # The build takes long enough for the kill to land inside it.
+        # The build takes long enough for the kill to land inside it, even on a loaded machine
+        # (4 s was not: the log showed "started" only after the build had finished).
         "deployment_settings": {
             # Arithmetic, so that the markers are in the output but not in the echoed command.
-            "build_command": "echo started-$((40+2)); sleep 4; echo finished-$((40+2))",
+            "build_command": "echo started-$((40+2)); sleep 15; echo finished-$((40+2))",
             "deploy_command": "python3 app.py",
             "health_check_url": "/health",
             "port": 9100,
