@@ -117,6 +117,9 @@ async def test_a_missing_branch_is_named_without_listing_the_branches(
         f"/api/v1/agent-runs/{2**63}",
         f"/api/v1/validations/{BIG}",
         f"/api/v1/validations/{BIG}/steps/deploy/log",
+        f"/api/v1/validations/{BIG}/artifacts/page-0.png",
+        f"/api/v1/agent-runs/{BIG}/interactions",
+        f"/api/v1/agent-runs/1/interactions?offset={BIG}",
         f"/api/v1/projects?limit={BIG}",
         f"/api/v1/projects?offset={BIG}",
         f"/api/v1/agent-runs?project_id={BIG}",
@@ -450,3 +453,10 @@ async def test_a_validation_action_on_an_id_beyond_the_database_is_a_422_naming_
 ) -> None:
     _, fields = _refusal(await client.post(f"/api/v1/validations/{BIG}/{action}"))
     assert list(fields) == ["validation_id"], fields
+
+
+async def test_approving_a_change_of_a_run_beyond_the_database_is_a_422_naming_it(
+    client: httpx.AsyncClient,
+) -> None:
+    _, fields = _refusal(await client.post(f"/api/v1/agent-runs/{BIG}/approve-change"))
+    assert list(fields) == ["run_id"], fields
