@@ -103,10 +103,10 @@ async def backend(settings: Settings) -> AsyncIterator[Runtime]:
     """The whole back end in this process: database, bus, drivers, workflows."""
     async with running(settings) as runtime:
         yield runtime
-    await _nothing_left(settings.home)
+    await nothing_left(settings.home)
 
 
-async def _nothing_left(home: Path) -> None:
+async def nothing_left(home: Path) -> None:
     """Once a back end has shut down, no process of its sandboxes may run on: nobody would
     ever stop it. Killed ones take a moment to go (polled: /proc sends no event)."""
     deadline = time.monotonic() + 5
@@ -162,7 +162,7 @@ async def serve(settings: Settings) -> AsyncIterator[Server]:
         uv.should_exit = True
         await task
         sock.close()
-    await _nothing_left(settings.home)
+    await nothing_left(settings.home)
 
 
 @pytest.fixture

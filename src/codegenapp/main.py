@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import stamina
 from dbos import DBOS, DBOSConfig
+from dbos import _dbos as dbos_internals
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from redis.asyncio import Redis
@@ -67,6 +68,7 @@ from codegenapp.settings import Settings, redacted
 log = logging.getLogger(__name__)
 TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 SECRET_KEY_FILE = "secret-key"  # noqa: S105 - a file name, not a secret
+WORKFLOW_STOP_SEC = 10  # for a cancelled workflow to leave its step (a subprocess to be killed)
 
 
 def host_secrets(settings: Settings) -> tuple[str, ...]:
@@ -223,11 +225,26 @@ async def launch_workflows(settings: Settings, *, listen: bool) -> None:
     )
 
 
+def running_workflow_tasks() -> list[asyncio.Task[object]]:
+    """The tasks running this process's async workflows. DBOS holds them (a strong reference
+    against garbage collection) but has no public way to list them."""
+    instance = dbos_internals._dbos_global_instance
+    return [task for task in getattr(instance, "_workflow_tasks", ()) if not task.done()]
+
+
 async def close_runtime(runtime: Runtime, *, workers: bool = True) -> None:
+    cut = running_workflow_tasks()
     DBOS.destroy(workflow_completion_timeout_sec=0)
+    # DBOS shut down the thread pool it had made the loop's default; cleaning up needs one.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
+    # Stopped, not left to run on: a workflow mid-step would go on making sandboxes after
+    # the reap below. Cancelled after DBOS is down, so that nothing records them as ended
+    # (the next start recovers them); each attempt cleans up its sandbox as it goes.
+    for task in cut:
+        task.cancel()
+    if cut:
+        await asyncio.wait(cut, timeout=WORKFLOW_STOP_SEC)
     if workers:
-        # DBOS shut down the thread pool it had made the loop's default; cleaning up needs one.
-        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
         # Validations cut short by the shutdown: their sandboxes' processes die with us, but
         # their mounts and cgroups would stay.
         await runtime.drivers.reap_sandboxes(mine=True)

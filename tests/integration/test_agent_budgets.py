@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, _nothing_left, processes_naming
+from tests.conftest import Server, SettingsFactory, nothing_left, processes_naming
 from tests.support.cli_agents import write_agents
 from tests.support.projects import APP, make_repository
 from tests.support.waiting import run_settled
@@ -76,7 +76,7 @@ async def backend(make_settings: SettingsFactory, tmp_path: Path) -> AsyncIterat
     settings = make_settings(sandbox="bubblewrap", sandbox_tools=str(agents))
     async with running(settings) as runtime:
         yield runtime
-    await _nothing_left(settings.home)
+    await nothing_left(settings.home)
 
 
 async def test_an_agent_past_its_minutes_is_stopped_and_the_run_fails_saying_so(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, _nothing_left, processes_naming
+from tests.conftest import Server, SettingsFactory, nothing_left, processes_naming
 from tests.fakes.github import FakeGitHub
 from tests.support.cli_agents import (
     FAILING_CHECK,
@@ -74,7 +74,7 @@ async def backend_on(
     settings = make_settings(sandbox=request.param, sandbox_tools=str(agents))
     async with running(settings) as runtime:
         yield runtime
-    await _nothing_left(settings.home)
+    await nothing_left(settings.home)
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ async def backend(make_settings: SettingsFactory, agents: Path) -> AsyncIterator
     settings = make_settings(sandbox="bubblewrap", sandbox_tools=str(agents))
     async with running(settings) as runtime:
         yield runtime
-    await _nothing_left(settings.home)
+    await nothing_left(settings.home)
 
 
 async def _project(
