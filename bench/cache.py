@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 
 from codegenapp.db.queries import pull_requests, validations
 from codegenapp.domain.agent_settings import ScriptedAgentSettings
@@ -30,10 +30,17 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.states import StepName, ValidationKind, ValidationStatus
 from codegenapp.flows import projects as project_flows
 from codegenapp.flows.runtime import Runtime
-from codegenapp.flows.validation import QUEUE, RESULT_POLL_SEC, validation_flow, workflow_id
+from codegenapp.flows.validation import (
+    QUEUE,
+    RESULT_POLL_SEC,
+    ValidationReport,
+    validation_flow,
+    workflow_id,
+)
 from codegenapp.main import running
 from codegenapp.settings import Settings
 from machine import describe
@@ -81,7 +88,9 @@ async def settle_baselines(runtime: Runtime, project_id: int) -> None:
             session, project_id=project_id, kind=ValidationKind.BASELINE.value
         )
     for row in rows:
-        handle = await DBOS.retrieve_workflow_async(workflow_id(row.id))
+        handle: WorkflowHandleAsync[ValidationReport] = await DBOS.retrieve_workflow_async(
+            workflow_id(row.id)
+        )
         await handle.get_result(polling_interval_sec=RESULT_POLL_SEC)
 
 
@@ -116,11 +125,13 @@ async def one_round(work: Path, n: int) -> tuple[tuple[float, int], tuple[float,
             [baseline], _ = await validations.list_validations(
                 session, project_id=project.id, kind=ValidationKind.BASELINE.value
             )
-        handle = await DBOS.retrieve_workflow_async(workflow_id(baseline.id))
+        handle: WorkflowHandleAsync[ValidationReport] = await DBOS.retrieve_workflow_async(
+            workflow_id(baseline.id)
+        )
         first = await handle.get_result(polling_interval_sec=RESULT_POLL_SEC)
         assert first.status is ValidationStatus.PASSED, first
         # Then a pull request's.
-        forge = runtime.drivers.forge(str(repo))
+        forge = runtime.drivers.forge(ForgeKind.LOCAL)
         change = await forge.open_change_request(
             str(repo), head_branch="change", base_branch="main", title="change", body=""
         )

@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "src" / "codegenapp" / "ui" / "dist"
@@ -116,7 +116,7 @@ async ({ path, body, token, marks }) => {
 """
 
 
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 # The timing probes are polled by Playwright through eval, which the server's CSP refuses
 # (rightly); the dashboard's own code runs the same either way (tests/e2e check it with CSP).
 

@@ -70,8 +70,8 @@ async def measure(github: FakeGitHub, url: str, rounds: int) -> None:
             "deployment_settings": {"build_command": "true"},
             "validation_settings": {"validate_base_branch": False, "auto_merge": False},
         }
-        created = await api.post("/api/v1/projects", json=body)
-        assert created.status_code == 201, created.text
+        project = await api.post("/api/v1/projects", json=body)
+        assert project.status_code == 201, project.text
         github.subscribe(f"{url}/api/v1/webhooks/github", SECRET)
         await github.deliveries_sent()
         delays, acks, created_in, started_in, stepped_in = [], [], [], [], []

@@ -39,6 +39,7 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
+from codegenapp.domain.repositories import ForgeKind
 from codegenapp.flows import projects as project_flows
 from codegenapp.flows.runtime import Runtime
 from codegenapp.flows.validation import QUEUE, RESULT_POLL_SEC, validation_flow, workflow_id
@@ -124,8 +125,11 @@ def by_hand(checkout: Path) -> float:
     return time.perf_counter() - started
 
 
-async def one_validation(runtime: Runtime, project_id: int, repo: Path, n: int) -> float:
-    forge = runtime.drivers.forge(str(repo))
+async def one_validation(
+    runtime: Runtime, project_id: int, repo: Path, n: int
+) -> tuple[float, dict[str, float]]:
+    """Seconds from enqueue to the verdict (merged), and where they went."""
+    forge = runtime.drivers.forge(ForgeKind.LOCAL)
     change = await forge.open_change_request(
         str(repo), head_branch=f"change-{n}", base_branch="main", title=f"change {n}", body=""
     )
@@ -144,13 +148,37 @@ async def one_validation(runtime: Runtime, project_id: int, repo: Path, n: int) 
         validation = await validations.create_validation(
             session, pull_request=pr, agent_run_id=None, attempt=1
         )
-    started = time.perf_counter()
+    enqueued, started = time.time(), time.perf_counter()
     with SetWorkflowID(workflow_id(validation.id)):
         handle = await DBOS.enqueue_workflow_async(QUEUE, validation_flow, validation.id)
     report = await handle.get_result(polling_interval_sec=RESULT_POLL_SEC)
     wall = time.perf_counter() - started
     assert report.merged, report
-    return wall
+    return wall, await phases(runtime, validation.id, enqueued, enqueued + wall)
+
+
+async def phases(
+    runtime: Runtime, validation_id: int, enqueued: float, ended: float
+) -> dict[str, float]:
+    """Seconds in each phase of one validation, from the times the database recorded: the
+    queue, each step, the gaps between steps, and what follows the last step (verdict,
+    merge)."""
+    async with runtime.database.read() as session:
+        row = await validations.require_validation(session, validation_id)
+        steps = await validations.list_steps(session, validation_id)
+    assert row.started_at is not None
+    spent = {"queue": row.started_at.timestamp() - enqueued}
+    mark = row.started_at.timestamp()
+    gaps = 0.0
+    for step in steps:
+        if step.started_at is None or step.finished_at is None:
+            continue
+        gaps += step.started_at.timestamp() - mark
+        spent[step.name] = step.finished_at.timestamp() - step.started_at.timestamp()
+        mark = step.finished_at.timestamp()
+    spent["between steps"] = gaps
+    spent["after the last step"] = ended - mark
+    return spent
 
 
 async def measure(label: str, settings: Settings, runs: int, work: Path) -> dict[str, float]:
@@ -168,9 +196,16 @@ async def measure(label: str, settings: Settings, runs: int, work: Path) -> dict
         )
         await one_validation(runtime, project.id, repo, runs)  # warm-up, not counted
         ours, hand = [], []
+        spent: dict[str, list[float]] = {}
         for n in range(runs):
             hand.append(await asyncio.to_thread(by_hand, checkout))
-            ours.append(await one_validation(runtime, project.id, repo, n))
+            wall, phases_of_one = await one_validation(runtime, project.id, repo, n)
+            ours.append(wall)
+            for phase, seconds in phases_of_one.items():
+                spent.setdefault(phase, []).append(seconds)
+    print(f"\n{label}: where a validation's time goes (medians)")
+    for phase, samples in spent.items():
+        print(f"  {phase:<22}{statistics.median(samples) * 1000:>8.0f} ms")
     return {
         "ours_ms": statistics.median(ours) * 1000,
         "hand_ms": statistics.median(hand) * 1000,
@@ -185,26 +220,22 @@ async def main(runs: int) -> int:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="codegenapp-bench-") as tmp:
         work = Path(tmp)
-        configs: list[tuple[str, dict[str, object]]] = [
-            ("sqlite+bubblewrap", {"sandbox": "bubblewrap"}),
-            ("sqlite+process", {"sandbox": "process"}),
-        ]
         db_name = f"codegenapp_bench_{os.getpid()}"
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{db_name}"')
-        configs.append(
-            (
-                "postgres+bubblewrap",
-                {
-                    "sandbox": "bubblewrap",
-                    "database_url": f"postgresql://postgres@127.0.0.1:5432/{db_name}",
-                },
-            )
-        )
+        postgres = f"postgresql://postgres@127.0.0.1:5432/{db_name}"
+        configs: list[tuple[str, str, str | None]] = [  # label, sandbox, database
+            ("sqlite+bubblewrap", "bubblewrap", None),
+            ("sqlite+process", "process", None),
+            ("postgres+bubblewrap", "bubblewrap", postgres),
+        ]
         try:
-            for label, extra in configs:
-                settings = Settings(  # type: ignore[arg-type]
-                    home=work / label, repository_roots=str(work), **extra
+            for label, sandbox, database_url in configs:
+                settings = Settings(
+                    home=work / label,
+                    repository_roots=str(work),
+                    sandbox=sandbox,
+                    database_url=database_url,
                 )
                 results[label] = await measure(label, settings, runs, work)
         finally:
