@@ -66,8 +66,9 @@ def _view(repo: LocalRepository, record: PullRecord, tips: dict[str, str]) -> Ch
 
 
 class LocalGitForge:
-    """`Forge` over repositories that are local paths, bare or not. Keeps nothing in memory:
-    every fact lives in the repository, so any process can carry on where another stopped."""
+    """`Forge` over repositories that are local paths, bare or not. Every fact lives in the
+    repository, so any process can carry on where another stopped; it remembers only where
+    each repository's git directory is."""
 
     name = "local_git"
 
@@ -76,9 +77,17 @@ class LocalGitForge:
         where the bare mirrors that snapshots are taken from live (see `forge.mirror`)."""
         self._roots = tuple(root.resolve() for root in roots)
         self._mirror_dir = mirror_dir
+        # Where each repository's git directory is, once found: finding it costs a git
+        # process, and a validation asks the forge a dozen times. Looked up again if it went.
+        self._opened: dict[str, LocalRepository] = {}
 
     async def _open(self, repository: str) -> LocalRepository:
-        return await open_repository(repository, self._roots)
+        known = self._opened.get(repository)
+        if known is not None and known.git_dir.is_dir():
+            return known
+        repo = await open_repository(repository, self._roots)
+        self._opened[repository] = repo
+        return repo
 
     async def push_commit(self, repository: str, change: CommitRequest) -> str:
         repo = await self._open(repository)
