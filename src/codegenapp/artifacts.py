@@ -44,6 +44,14 @@ def fresh_dir(root: Path, validation_id: int) -> Path:
     return directory
 
 
+def kept_dir(root: Path, validation_id: int) -> Path:
+    """The validation's directory, made private if new; what it holds is kept."""
+    directory = validation_dir(root, validation_id)
+    make_private_dir(directory.parent)
+    make_private_dir(directory)
+    return directory
+
+
 def list_artifacts(root: Path, validation_id: int) -> list[Artifact]:
     """The validation's artifacts, by name; none if it kept nothing."""
     try:

@@ -512,10 +512,11 @@ export interface components {
          * ArtifactKind
          * @enum {string}
          */
-        ArtifactKind: "screenshot" | "findings" | "page_text";
+        ArtifactKind: "screenshot" | "findings" | "page_text" | "command_file";
         /**
          * ArtifactRead
-         * @description Evidence the validation kept: a screenshot, its findings, a page's text.
+         * @description Evidence the validation kept: a screenshot, its findings, a page's text, or a file
+         *     (a log, a report) that a failed command pointed to.
          */
         ArtifactRead: {
             kind: components["schemas"]["ArtifactKind"];
@@ -2873,14 +2874,14 @@ export interface operations {
             header?: never;
             path: {
                 validation_id: number;
-                /** @description lower-case letters and digits in words joined by '-', then .png, .json or .txt; at most 64 characters */
+                /** @description lower-case letters and digits in words joined by '-', then .png, .json, .txt or .log; at most 64 characters */
                 name: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The artifact: a screenshot (PNG), the findings (JSON) or a page's text, as listed in the validation's `artifacts`. */
+            /** @description The artifact: a screenshot (PNG), the findings (JSON), a page's text, or a file a failed command pointed to (text), as listed in the validation's `artifacts`. */
             200: {
                 headers: {
                     [name: string]: unknown;

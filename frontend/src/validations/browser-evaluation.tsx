@@ -14,7 +14,8 @@ import { ScreenshotGallery } from "./screenshot-gallery";
 export function BrowserEvaluation({ validation }: { validation: Validation }) {
   const evaluation = validation.steps.find((step) => step.name === "web_eval");
   const ended = evaluation !== undefined && evaluation.status !== "pending" && evaluation.status !== "running";
-  const artifacts = validation.artifacts;
+  // The files a failed command pointed to are the deploy step's: shown with it, not here.
+  const artifacts = validation.artifacts.filter((artifact) => artifact.kind !== "command_file");
   if (!ended && !artifacts.length) return null;
   const screenshots = artifacts.filter((artifact) => artifact.kind === "screenshot");
   const findings = artifacts.filter((artifact) => artifact.kind === "findings");

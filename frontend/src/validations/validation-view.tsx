@@ -18,6 +18,7 @@ import {
   isCheckStatus,
 } from "../states/state-words";
 import { BrowserEvaluation } from "./browser-evaluation";
+import { CommandFiles } from "./command-files";
 import { FaultNote } from "./fault-note";
 import { useValidation } from "./queries";
 import { useMergeValidation } from "./merge";
@@ -87,6 +88,7 @@ export function ValidationView({ listed, attempts, pullRequest }: Props) {
         />
       </div>
       <Checks validation={validation} />
+      <CommandFiles validation={validation} />
       <BrowserEvaluation validation={validation} />
       {validation.error_context && (
         <details className="rounded-md border border-amber-300 bg-amber-50 p-3">

@@ -1,5 +1,6 @@
-"""What a validation keeps as evidence (screenshots, findings, page texts), and how those
-files may be named: a strict pattern, so that a name from a request can never be a path."""
+"""What a validation keeps as evidence (screenshots, findings, page texts, the files a failed
+command pointed to), and how those files may be named: a strict pattern, so that a name from
+a request can never be a path."""
 
 import re
 from enum import StrEnum
@@ -7,7 +8,7 @@ from enum import StrEnum
 MAX_NAME_LENGTH = 64
 # Lower-case words joined by '-', one extension: "page-1.png", "findings.json". No '/', no
 # leading dot, no '..': a name is always one plain file in the validation's own directory.
-NAME_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*\.(png|json|txt)"
+NAME_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*\.(png|json|txt|log)"
 _NAME = re.compile(NAME_PATTERN)
 
 
@@ -15,21 +16,24 @@ class ArtifactKind(StrEnum):
     SCREENSHOT = "screenshot"
     FINDINGS = "findings"
     PAGE_TEXT = "page_text"
+    COMMAND_FILE = "command_file"  # a log or report a failed command pointed to
 
 
 _KINDS = {
     "png": ArtifactKind.SCREENSHOT,
     "json": ArtifactKind.FINDINGS,
     "txt": ArtifactKind.PAGE_TEXT,
+    "log": ArtifactKind.COMMAND_FILE,
 }
 MEDIA_TYPES = {
     ArtifactKind.SCREENSHOT: "image/png",
     ArtifactKind.FINDINGS: "application/json",
     ArtifactKind.PAGE_TEXT: "text/plain; charset=utf-8",
+    ArtifactKind.COMMAND_FILE: "text/plain; charset=utf-8",
 }
 NAME_RULE = (
-    f"lower-case letters and digits in words joined by '-', then .png, .json or .txt; at most "
-    f"{MAX_NAME_LENGTH} characters"
+    "lower-case letters and digits in words joined by '-', then .png, .json, .txt or .log; "
+    f"at most {MAX_NAME_LENGTH} characters"
 )
 
 
@@ -46,6 +50,11 @@ def page_artifact(index: int, extension: str) -> str:
 
 def scenario_artifact(index: int, extension: str) -> str:
     return f"scenario-{index}.{extension}"
+
+
+def command_file_artifact(check: str, number: int) -> str:
+    """The name of the `number`th (1-based) file the failed `check` command pointed to."""
+    return f"{check}-file-{number}.log"
 
 
 FINDINGS = "findings.json"

@@ -3,6 +3,7 @@
 from codegenapp.domain.states import CheckName, CheckStatus, StepStatus
 from codegenapp.errors import StepTimedOut
 from codegenapp.steps import StepContext, StepResult
+from codegenapp.steps.command_files import keep_pointed_files
 from codegenapp.steps.log import StepLog
 
 
@@ -38,11 +39,13 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         except StepTimedOut:
             checks[check] = CheckStatus.FAILED
             output = log.close_section(section)
+            output += await keep_pointed_files(ctx, log, check, output)
             await log.note(f"{check.value}: timed out and was killed")
             summary = f"{check.value} timed out"
             return StepResult(StepStatus.FAILED, summary, checks, check, output=output)
         output = log.close_section(section)
         if result.exit_code != 0:
+            output += await keep_pointed_files(ctx, log, check, output)
             checks[check] = CheckStatus.FAILED
             await log.note(f"{check.value}: failed with exit code {result.exit_code}")
             summary = f"{check.value} failed (exit code {result.exit_code})"

@@ -124,8 +124,9 @@ async def step_log(validation_id: IdPath, step: StepName, session: SessionDep) -
                 "application/json": {"schema": {}},
                 "text/plain": {"schema": {"type": "string"}},
             },
-            "description": "The artifact: a screenshot (PNG), the findings (JSON) or a page's "
-            "text, as listed in the validation's `artifacts`.",
+            "description": "The artifact: a screenshot (PNG), the findings (JSON), a page's "
+            "text, or a file a failed command pointed to (text), as listed in the "
+            "validation's `artifacts`.",
         },
         **NOT_FOUND,
     },

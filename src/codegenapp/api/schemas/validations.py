@@ -53,7 +53,8 @@ class PullRequestSummary(BaseModel):
 
 
 class ArtifactRead(BaseModel):
-    """Evidence the validation kept: a screenshot, its findings, a page's text."""
+    """Evidence the validation kept: a screenshot, its findings, a page's text, or a file
+    (a log, a report) that a failed command pointed to."""
 
     name: str
     kind: ArtifactKind
