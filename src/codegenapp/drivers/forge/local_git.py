@@ -198,14 +198,20 @@ class LocalGitForge:
         the latest for its context is not written again. Raise `ForgeError` as
         `set_commit_status` does."""
         repo = await self._open(repository)
-        await require_commit(repo, sha)
+        check = report.aggregate
+        state = _COMMIT_STATES[check.state]
         async with repo.pulls.locked():
+            # A validation reports after every step, mostly the same state again: when the
+            # pull requests this commit was reported on already say it, no git is needed.
+            reported = [r for r in await repo.pulls.load_all() if sha in r.statuses]
+            if reported and all(_says(r, sha, check.name, state) for r in reported):
+                return
+            await require_commit(repo, sha)
             records = await _pulls_containing(repo, sha)
             if not records:
                 raise ForgeError(f"commit {sha} belongs to no pull request in {repository}")
             for record in records:
-                check, contexts = report.aggregate, record.statuses.get(sha, {})
-                state = _COMMIT_STATES[check.state]
+                contexts = record.statuses.get(sha, {})
                 if (known := contexts.get(check.name)) is not None and known.state is state:
                     continue
                 status = StoredStatus(state, check.title, now())
@@ -268,6 +274,11 @@ def _merged_before(record: PullRecord, expected_head_sha: str) -> MergeResult:
             f"not at the expected head {expected_head_sha}"
         )
     return MergeResult(record.number, expected_head_sha, record.merge_sha, already_merged=True)
+
+
+def _says(record: PullRecord, sha: str, context: str, state: CommitState) -> bool:
+    known = record.statuses.get(sha, {}).get(context)
+    return known is not None and known.state is state
 
 
 async def _pulls_containing(repo: LocalRepository, sha: str) -> list[PullRecord]:
