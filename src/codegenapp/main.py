@@ -74,8 +74,9 @@ WORKFLOW_STOP_SEC = 10  # for a cancelled workflow to leave its step (a subproce
 def host_secrets(settings: Settings) -> tuple[str, ...]:
     """Our own credentials: they must never show up in a stored or streamed log."""
     found = [value for name, value in os.environ.items() if looks_secret(name) and value]
-    if settings.admin_token:
-        found.append(settings.admin_token.get_secret_value())
+    for secret in (settings.admin_token, settings.llm_api_key):
+        if secret and secret.get_secret_value():
+            found.append(secret.get_secret_value())
     for url in (settings.database_url, settings.redis_url):
         password = urlsplit(url).password if url else None
         if password:

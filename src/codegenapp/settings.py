@@ -191,6 +191,22 @@ class Settings(BaseSettings):
         validation_alias=_env("CODEGENAPP_CHROMIUM"),
         description="The system Chromium that evaluates previews (apt-get install chromium).",
     )
+    llm_base_url: str | None = Field(
+        default=None,
+        validation_alias=_env("LLM_BASE_URL", "CODEGENAPP_LLM_BASE_URL"),
+        description="An OpenAI-compatible API that reads images, for projects that ask for the "
+        "AI judge (web_eval.judge), e.g. https://api.openai.com/v1.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("LLM_API_KEY", "CODEGENAPP_LLM_API_KEY"),
+        description="Its API key, sent as a bearer token (none for a local server).",
+    )
+    llm_model: str | None = Field(
+        default=None,
+        validation_alias=_env("LLM_MODEL", "CODEGENAPP_LLM_MODEL"),
+        description="The model that judges, e.g. gpt-4o.",
+    )
     executor_id: str = Field(default="local", validation_alias=_env("CODEGENAPP_EXECUTOR_ID"))
     log_level: str = Field(default="INFO", validation_alias=_env("CODEGENAPP_LOG_LEVEL"))
 
@@ -206,6 +222,13 @@ class Settings(BaseSettings):
     def _known_redis(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://<host>:<port>/<db> URL")
+        return value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL, e.g. https://api.openai.com/v1")
         return value
 
     @field_validator("repository_roots", "sandbox_tools")

@@ -124,8 +124,8 @@ def test_an_empty_web_eval_opens_the_front_page() -> None:
             "must not contain NUL characters",
         ),
         ({"accessibility": "full"}, "validation_settings.web_eval.accessibility", "'report'"),
-        ({"judge": True}, "validation_settings.web_eval.judge", "not available yet"),
-        ({"judge": "gate"}, "validation_settings.web_eval.judge", "not available yet"),
+        ({"judge": "always"}, "validation_settings.web_eval.judge", 'or "gate"'),
+        ({"judge": 1}, "validation_settings.web_eval.judge", "must be false"),
         ({"timeout_seconds": 1}, "validation_settings.web_eval.timeout_seconds", "equal to 5"),
         ({"timeout_seconds": 601}, "validation_settings.web_eval.timeout_seconds", "600"),
         ({"pages": [], "scenarios": []}, "validation_settings.web_eval", "no pages and no"),
@@ -138,3 +138,12 @@ def test_a_bad_web_eval_setting_is_refused_naming_the_field(
     errors = _refusal(web_eval)
     assert field in errors, errors
     assert words in errors[field]
+
+
+@pytest.mark.parametrize("judge", [True, "gate"])
+def test_the_ai_judge_may_be_asked_for_whether_or_not_this_server_has_one(
+    judge: object,
+) -> None:
+    settings = ValidationSettings.model_validate({"web_eval": {"judge": judge}})
+    assert settings.web_eval is not None
+    assert settings.web_eval.judge == judge

@@ -1384,7 +1384,7 @@ export interface components {
             allow_failed_requests: boolean;
             /**
              * Judge
-             * @description An AI judge of the screenshots (not available yet).
+             * @description An AI judge (the server's LLM_BASE_URL and LLM_MODEL) looks at the screenshots and page texts against the agent run's goal: true reports its verdict; "gate" also fails the step when it says the goal is not met.
              * @default false
              */
             judge: boolean | "gate";

@@ -114,6 +114,33 @@ describe("BrowserEvaluation", () => {
     expect(page.querySelector("b")).toBeNull();
   });
 
+  it("shows the AI judge's verdict in its words and the model's reasons as text", async () => {
+    const server = serveEvaluation();
+    const judge = { gate: false, verdict: "does_not_meet", reasons: ["No <b>cart</b> button on /"], model: "judge-1", no_verdict: null };
+    server.on("GET /api/v1/validations/3/artifacts/findings.json", { body: { ...findings, judge } });
+    renderWithCache(<ValidationView listed={evaluated} attempts={3} pullRequest={null} />);
+    const verdict = await screen.findByRole("region", { name: "AI judge" });
+    expect(within(verdict).getByRole("heading")).toHaveTextContent("AI judge (judge-1): does not meet the goal");
+    expect(within(verdict).getByText("reported only")).toBeInTheDocument();
+    const reasons = within(verdict).getByRole("list", { name: "The judge's reasons" });
+    expect(within(reasons).getByText("No <b>cart</b> button on /")).toBeInTheDocument();
+    expect(verdict.querySelector("b")).toBeNull();
+  });
+
+  it("says why the AI judge gave no verdict, and shows no judge when none was asked for", async () => {
+    const server = serveEvaluation();
+    const judge = { gate: true, verdict: null, reasons: [], model: "judge-1", no_verdict: "judge unavailable: HTTP 503" };
+    server.on("GET /api/v1/validations/3/artifacts/findings.json", { body: { ...findings, judge } });
+    const { unmount } = renderWithCache(<ValidationView listed={evaluated} attempts={3} pullRequest={null} />);
+    const verdict = await screen.findByRole("region", { name: "AI judge" });
+    expect(within(verdict).getByRole("heading")).toHaveTextContent("AI judge (judge-1): judge unavailable: HTTP 503");
+    unmount();
+    server.on("GET /api/v1/validations/3/artifacts/findings.json", { body: { ...findings, judge: null } });
+    renderWithCache(<ValidationView listed={evaluated} attempts={3} pullRequest={null} />);
+    await screen.findByRole("region", { name: "Findings on page /" });
+    expect(screen.queryByRole("region", { name: "AI judge" })).toBeNull();
+  });
+
   it("shows findings of a shape it does not know as JSON", async () => {
     const server = serveEvaluation();
     server.on("GET /api/v1/validations/3/artifacts/findings.json", { body: { verdict: "odd", pages: 2 } });

@@ -1,7 +1,13 @@
 // What the browser saw, page by page and scenario by scenario, from the findings artifact.
 // Everything here is text the preview produced (a page's errors, its URLs): it is rendered as
 // React text, never as HTML.
-import type { Findings, Observed, PageFindings, ScenarioFindings } from "./findings";
+import type { Findings, JudgeFindings, Observed, PageFindings, ScenarioFindings } from "./findings";
+
+const VERDICT_WORDS = {
+  meets: "meets the goal",
+  does_not_meet: "does not meet the goal",
+  unsure: "is unsure whether the goal is met",
+} as const;
 
 export function FindingsList({ findings }: { findings: Findings }) {
   return (
@@ -15,6 +21,7 @@ export function FindingsList({ findings }: { findings: Findings }) {
           ))}
         </ul>
       )}
+      {findings.judge && <JudgeVerdict judge={findings.judge} />}
       {findings.pages.map((page, index) => (
         <PageFindingsItem key={`page-${index}`} page={page} />
       ))}
@@ -22,6 +29,35 @@ export function FindingsList({ findings }: { findings: Findings }) {
         <ScenarioFindingsItem key={`scenario-${index}`} run={run} />
       ))}
     </div>
+  );
+}
+
+/** The AI judge's verdict in our words; its reasons are the model's, shown as text. */
+function JudgeVerdict({ judge }: { judge: JudgeFindings }) {
+  const model = judge.model ? ` (${judge.model})` : "";
+  const weight = judge.gate ? "a gate: this verdict can fail the step" : "reported only";
+  const alarming = judge.verdict === "does_not_meet";
+  return (
+    <section aria-label="AI judge" className="rounded-md bg-slate-50 p-2">
+      <h5 className="font-medium">
+        AI judge{model}:{" "}
+        {judge.verdict ? (
+          <span className={alarming ? "text-red-800" : undefined}>{VERDICT_WORDS[judge.verdict]}</span>
+        ) : (
+          <span className="text-slate-700">{judge.noVerdict}</span>
+        )}
+      </h5>
+      {judge.verdict && <p className="text-xs text-slate-600">{weight}</p>}
+      {judge.reasons.length > 0 && (
+        <ul aria-label="The judge's reasons" className="list-disc space-y-0.5 pl-5">
+          {judge.reasons.map((reason, index) => (
+            <li key={index} className="break-words">
+              {reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

@@ -15,9 +15,19 @@ export type ScenarioStep = { index: number; action: string; expected: string; se
 
 export type ScenarioFindings = { name: string; steps: ScenarioStep[]; seen: Observed };
 
+/** The AI judge's judgement: a verdict with the model's reasons, or none and why not. */
+export type JudgeFindings = {
+  gate: boolean;
+  verdict: "meets" | "does_not_meet" | "unsure" | null;
+  reasons: string[];
+  model: string | null;
+  noVerdict: string | null;
+};
+
 export type Findings = {
   passed: boolean | null;
   problems: string[];
+  judge: JudgeFindings | null; // null: the project did not ask for the AI judge
   pages: PageFindings[];
   scenarios: ScenarioFindings[];
 };
@@ -71,6 +81,22 @@ function observed(value: unknown, ownPath: string | null = null): Observed {
   };
 }
 
+const VERDICTS = ["meets", "does_not_meet", "unsure"] as const;
+
+function judgeFindings(value: unknown): JudgeFindings | null {
+  const judge = fields(value);
+  if (!judge) return null;
+  const verdict = VERDICTS.find((known) => known === judge.verdict) ?? null;
+  return {
+    gate: judge.gate === true,
+    verdict,
+    reasons: list(judge.reasons).filter((reason): reason is string => typeof reason === "string"),
+    model: typeof judge.model === "string" ? judge.model : null,
+    // A verdict this dashboard does not know reads as none, said so rather than guessed at.
+    noVerdict: typeof judge.no_verdict === "string" ? judge.no_verdict : verdict === null ? "no verdict recorded" : null,
+  };
+}
+
 /** The findings, or null when `json` is not shaped like them (then show it as it is). */
 export function readFindings(json: unknown): Findings | null {
   const body = fields(json);
@@ -79,6 +105,7 @@ export function readFindings(json: unknown): Findings | null {
   return {
     passed: typeof body.passed === "boolean" ? body.passed : null,
     problems: list(body.problems).filter((problem): problem is string => typeof problem === "string"),
+    judge: judgeFindings(body.judge),
     pages: each(evaluation.pages, (page) => {
       const path = text(page.path);
       return { path, status: numberOrNull(page.status), error: typeof page.error === "string" ? page.error : null, seen: observed(page.seen, path) };

@@ -153,22 +153,26 @@ class WebEvalSettings(_Settings):
         description="Check each page with axe-core: report violations, or fail on any.",
     )
     judge: bool | Literal["gate"] = Field(
-        default=False, description="An AI judge of the screenshots (not available yet)."
+        default=False,
+        description="An AI judge (the server's LLM_BASE_URL and LLM_MODEL) looks at the "
+        "screenshots and page texts against the agent run's goal: true reports its verdict; "
+        '"gate" also fails the step when it says the goal is not met.',
     )
     # At most 600: the step itself is cut at 900 s, and what was seen must still be told.
     timeout_seconds: int = Field(
         default=60, ge=5, le=600, description="For the whole evaluation, pages and scenarios."
     )
 
-    @field_validator("judge")
+    @field_validator("judge", mode="before")
     @classmethod
-    def _no_judge_yet(cls, value: bool | str) -> bool | str:
-        if value is not False:
-            raise ValueError(
-                "the AI judge is not available yet: leave judge false (browser checks run "
-                "without it)"
-            )
-        return value
+    def _judge_is_said_plainly(cls, value: object) -> object:
+        # One message for the one field, rather than one per member of the union.
+        if value is True or value is False or value == "gate":
+            return value
+        raise ValueError(
+            'must be false (no AI judge), true (its verdict is reported) or "gate" (a verdict '
+            "that the goal is not met fails the step)"
+        )
 
     @model_validator(mode="after")
     def _something_to_do(self) -> "WebEvalSettings":

@@ -11,7 +11,8 @@ from codegenapp.drivers.agent import Agent
 from codegenapp.drivers.agent.cli import CliAgent
 from codegenapp.drivers.agent.codegen import CodegenAgent, codegen_api
 from codegenapp.drivers.agent.scripted import ScriptedAgent
-from codegenapp.drivers.evaluator import Evaluator
+from codegenapp.drivers.evaluator import Evaluator, Judge
+from codegenapp.drivers.evaluator.llm import LlmJudge
 from codegenapp.drivers.evaluator.playwright import PlaywrightEvaluator
 from codegenapp.drivers.forge import Forge, WebhookReader
 from codegenapp.drivers.forge.github import GitHubForge, github_forge
@@ -75,6 +76,14 @@ def _docker_answers(host: str | None) -> bool:
         return asking.submit(asyncio.run, docker_available(host)).result() is None
 
 
+def llm_judge(settings: Settings) -> LlmJudge | None:
+    """The judge of LLM_BASE_URL and LLM_MODEL, or None if either is unset."""
+    if not settings.llm_base_url or not settings.llm_model:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return LlmJudge(settings.llm_base_url, model=settings.llm_model, api_key=key or None)
+
+
 class Registry:
     """Which implementation serves a project. Built once per process, in `main.py`."""
 
@@ -106,6 +115,8 @@ class Registry:
             state_dir=settings.state_dir,
             preview_hosts=tuple(dict.fromkeys(("127.0.0.1", settings.docker_publish_address))),
         )
+
+        self._judge = llm_judge(settings)
 
     def forge(self, kind: ForgeKind) -> Forge:
         if kind is ForgeKind.LOCAL:
@@ -173,6 +184,10 @@ class Registry:
 
     def evaluator(self) -> Evaluator:
         return self._evaluator
+
+    def judge(self) -> Judge | None:
+        """The AI judge, if this server has one (LLM_BASE_URL and LLM_MODEL set)."""
+        return self._judge
 
     def sandbox(self, kind: str | None) -> Sandbox:
         chosen = kind or self._default_sandbox

@@ -15,7 +15,7 @@ from codegenapp.domain.agent_settings import AgentSettings
 from codegenapp.domain.repositories import ForgeKind
 from codegenapp.domain.secret_box import SecretBox
 from codegenapp.drivers.agent import Agent
-from codegenapp.drivers.evaluator import Evaluator
+from codegenapp.drivers.evaluator import Evaluator, Judge
 from codegenapp.drivers.forge import Forge, WebhookReader
 from codegenapp.drivers.sandbox import Sandbox
 from codegenapp.settings import Settings
@@ -52,6 +52,10 @@ class DriverSet(Protocol):
 
     def evaluator(self) -> Evaluator:
         """The browser that evaluates previews (started on first use, closed at shutdown)."""
+        ...
+
+    def judge(self) -> Judge | None:
+        """The AI judge of web evaluations, or None if this server has none configured."""
         ...
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 
-from codegenapp.db.queries import projects, validations
+from codegenapp.db.queries import agent_runs, projects, validations
 from codegenapp.db.tables import ProjectRow, ValidationRow
 from codegenapp.domain.error_context import ErrorContext, render_fix_prompt, where_it_ran
 from codegenapp.domain.lifecycles import ValidationMove
@@ -280,6 +280,9 @@ async def _attempt(
 ) -> AttemptReport:
     runtime = current()
     settings = projects.settings_of(project)
+    web_eval = settings.validation_settings.web_eval
+    judged = web_eval is not None and web_eval.judge is not False
+    goal, plan = await _goal_and_plan(validation.agent_run_id) if judged else (None, None)
     ctx = StepContext(
         validation_id=validation.id,
         kind=ValidationKind(validation.kind),
@@ -294,8 +297,21 @@ async def _attempt(
         deadline=time.monotonic() + settings.validation_settings.timeout_minutes * 60,
         evaluator=runtime.drivers.evaluator(),
         artifacts_root=runtime.settings.artifacts_root,
+        judge=runtime.drivers.judge() if judged else None,
+        goal=goal,
+        plan=plan,
     )
     return await Attempt(ctx, database=runtime.database, bus=runtime.bus, on_step=on_step).run()
+
+
+async def _goal_and_plan(agent_run_id: int | None) -> tuple[str | None, str | None]:
+    """The goal of the validation's agent run and the plan a person confirmed, for the AI
+    judge; (None, None) without an agent run."""
+    if agent_run_id is None:
+        return None, None
+    async with current().database.read() as session:
+        run = await agent_runs.get_run(session, agent_run_id)
+    return (run.goal, run.confirmed_plan) if run is not None else (None, None)
 
 
 async def triage(attempt: AttemptReport, baseline_id: int | None) -> Fault | None:

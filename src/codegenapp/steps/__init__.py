@@ -13,7 +13,7 @@ from pathlib import Path
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.domain.states import CheckName, CheckStatus, StepStatus, ValidationKind
-from codegenapp.drivers.evaluator import Evaluator
+from codegenapp.drivers.evaluator import Evaluator, Judge
 from codegenapp.drivers.forge import Forge
 from codegenapp.drivers.sandbox import Sandbox, SandboxHandle, ServiceHandle
 
@@ -54,6 +54,11 @@ class StepContext:
     state: AttemptState = field(default_factory=AttemptState)
     evaluator: Evaluator | None = None  # the browser that evaluates the preview (web_eval)
     artifacts_root: Path | None = None  # where validations keep their evidence
+    judge: Judge | None = None  # the AI judge of web_eval, if this server has one
+    # What the validation's agent run was asked, and the plan a person confirmed: what the AI
+    # judge judges against. None: no agent run (a pull request from elsewhere, a baseline).
+    goal: str | None = None
+    plan: str | None = None
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())

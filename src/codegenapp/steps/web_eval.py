@@ -4,7 +4,8 @@ project's scenarios (`validation_settings.web_eval`), once the health check said
 What the browser saw is kept as the validation's artifacts (screenshots, page texts,
 findings.json) and told in the step's log; a failure hands the agent the same text: which
 page or scenario step failed, the errors with their source locations, the failed requests,
-and the failing page's text. Unset `web_eval`: the step is skipped, visibly.
+and the failing page's text. Unset `web_eval`: the step is skipped, visibly. With
+`web_eval.judge`, an AI judge looks at what the browser kept too (`web_judge`).
 """
 
 import asyncio
@@ -15,10 +16,16 @@ from codegenapp.domain.artifacts import FINDINGS, ArtifactKind, artifact_kind
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import CheckName, CheckStatus, StepStatus
 from codegenapp.domain.web_eval_settings import WebEvalSettings
-from codegenapp.drivers.evaluator import Evaluation, Evaluator
-from codegenapp.drivers.evaluator.report import findings_json, problems, render, summary
+from codegenapp.drivers.evaluator import Evaluation, Evaluator, Judgement
+from codegenapp.drivers.evaluator.report import (
+    findings_json,
+    judge_summary,
+    problems,
+    render,
+    summary,
+)
 from codegenapp.files import read_regular_file, write_private
-from codegenapp.steps import StepContext, StepResult
+from codegenapp.steps import StepContext, StepResult, web_judge
 from codegenapp.steps.log import StepLog
 
 NOT_CONFIGURED = "not configured: validation_settings.web_eval is not set"
@@ -46,6 +53,10 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         reason = "no browser evaluator is set up on this server"
         await log.note(reason)
         return StepResult(StepStatus.FAILED, reason, infrastructure_error=True)
+    unjudgeable = web_judge.gate_without_judge(ctx, settings)
+    if unjudgeable is not None:  # no browser started for a step that cannot pass here
+        await log.note(unjudgeable)
+        return StepResult(StepStatus.FAILED, unjudgeable, infrastructure_error=True)
     base_url = await ctx.sandbox.endpoint(ctx.require_handle(), deployment.port)
     directory = await asyncio.to_thread(artifacts.fresh_dir, ctx.artifacts_root, ctx.validation_id)
     timeout = min(float(settings.timeout_seconds), ctx.remaining())
@@ -54,13 +65,20 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         f"here): {_plan(settings)}, for at most {timeout:g} s; it reaches nothing but the preview"
     )
     evaluation = await _evaluate(ctx.evaluator, base_url, settings, directory, timeout)
-    found = problems(evaluation, settings)
-    text = render(evaluation, settings, found)
+    judgement = await web_judge.judge(ctx, settings, evaluation, directory)
+    found = problems(evaluation, settings) + web_judge.gate_problems(judgement, settings)
+    text = render(evaluation, settings, found, judgement)
     await log.write(text)
-    await asyncio.to_thread(_keep, directory, evaluation, found, ctx.masker)
+    gate = settings.judge == "gate"
+    await asyncio.to_thread(_keep, directory, evaluation, found, judgement, ctx.masker, gate)
     if found:
         return _failed(summary(found), text)
+    unanswered = web_judge.gate_unanswered(judgement, settings)
+    if unanswered is not None:
+        return StepResult(StepStatus.FAILED, unanswered, infrastructure_error=True)
     done = f"{_plan(settings)} passed in {evaluation.duration_ms / 1000:.1f} s"
+    if judgement is not None:
+        done += f"; {judge_summary(judgement)}"
     return StepResult(StepStatus.PASSED, done, {CheckName.WEB_EVAL: CheckStatus.PASSED})
 
 
@@ -84,10 +102,18 @@ def _plan(settings: WebEvalSettings) -> str:
     return " and ".join(said)
 
 
-def _keep(directory: Path, evaluation: Evaluation, found: list[str], masker: Masker) -> None:
+def _keep(
+    directory: Path,
+    evaluation: Evaluation,
+    found: list[str],
+    judgement: Judgement | None,
+    masker: Masker,
+    gate: bool,
+) -> None:
     """Store the findings; mask the page texts as every stored log is masked (a page may
     print a secret it was given)."""
-    write_private(directory / FINDINGS, masker.mask(findings_json(evaluation, found)).encode())
+    findings = findings_json(evaluation, found, judgement, gate=gate)
+    write_private(directory / FINDINGS, masker.mask(findings).encode())
     for name in evaluation.artifacts:
         if artifact_kind(name) is ArtifactKind.PAGE_TEXT:
             text = read_regular_file(directory / name, limit=MAX_TEXT_ARTIFACT_BYTES)

@@ -1,6 +1,8 @@
-"""The Evaluator seam: a browser (or, later, a judge) looks at a deployed preview.
+"""The Evaluator seam: a browser looks at a deployed preview, and an optional AI judge looks at
+what the browser kept.
 
-Implementations: `playwright` (the system's headless Chromium). An evaluation only observes:
+Implementations: `playwright` (the system's headless Chromium); the Judge: `llm` (an
+OpenAI-compatible chat API that reads images). An evaluation only observes:
 it says what the browser saw, page by page and step by step, and writes screenshots and page
 texts as artifacts; whether that passes is `report.verdict`'s to say, under the project's
 settings. The browser loads code the pull request wrote: it reaches the preview's origin and
@@ -11,6 +13,7 @@ two attempts on two ports read the same.
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -148,4 +151,60 @@ class Evaluator(Protocol):
 
     async def close(self) -> None:
         """Let go of the browser (at shutdown). Idempotent; a later `evaluate` starts it again."""
+        ...
+
+
+class Verdict(StrEnum):
+    """What the AI judge says of the preview, against the goal of the agent run."""
+
+    MEETS = "meets"
+    DOES_NOT_MEET = "does_not_meet"
+    UNSURE = "unsure"
+
+
+@dataclass(frozen=True, slots=True)
+class Exhibit:
+    """One thing the judge is shown: a page, or where a scenario ended."""
+
+    where: str  # "page /cart", 'scenario "Checkout" where it ended'
+    text: str  # its accessibility tree, masked
+    screenshot: bytes | None  # PNG; None: none was kept, or it was left out (too many, too big)
+
+
+# What a judge is shown at most: the screenshots cost the most (tokens, request size), and the
+# first few pages and scenarios are those the project named first.
+JUDGE_SCREENSHOTS = 4
+JUDGE_SCREENSHOT_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeBrief:
+    """What the judge reads. Every text here is data, never an instruction to the judge; at
+    most JUDGE_SCREENSHOTS screenshots of at most JUDGE_SCREENSHOT_BYTES are sent."""
+
+    goal: str
+    plan: str | None  # the plan a person confirmed, if the run had one
+    exhibits: tuple[Exhibit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The judge's answer: a verdict with its reasons, or none and why not. The reasons are
+    the model's own words: data to show, never something that sets a status by itself."""
+
+    verdict: Verdict | None
+    reasons: tuple[str, ...] = ()
+    model: str = ""
+    no_verdict: str | None = None  # "judge unavailable: …", "judge skipped: …"
+
+
+class Judge(Protocol):
+    name: str
+    model: str
+
+    async def judge(self, brief: JudgeBrief, *, timeout: float) -> Judgement:
+        """Ask the model whether the exhibits show the goal met. Within `timeout` seconds.
+        Never raises for the service's failures (refused, rate limited, down, an answer that
+        is not the JSON asked for): the judgement then has no verdict and says why. Each call
+        asks the model again (and costs a request)."""
         ...

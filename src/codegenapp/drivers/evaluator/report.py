@@ -1,5 +1,7 @@
 """Whether an evaluation passes under the project's settings, and the evaluation told in words:
-one text for the step's log and the agent's error context, and the findings as JSON.
+one text for the step's log and the agent's error context, and the findings as JSON. The AI
+judge's judgement, when there is one, is told with it: its verdict in our words, its reasons
+as the model wrote them (masked; the error context fences the whole text as data).
 
 The text is bounded (a few items of each kind per page, a part of the failing page's text), so
 that it fits the error context whole; the findings artifact keeps everything that was seen.
@@ -11,12 +13,24 @@ import json
 from collections.abc import Iterable
 
 from codegenapp.domain.web_eval_settings import WebEvalSettings
-from codegenapp.drivers.evaluator import Evaluation, Observations, PageVisit, ScenarioRun
+from codegenapp.drivers.evaluator import (
+    Evaluation,
+    Judgement,
+    Observations,
+    PageVisit,
+    ScenarioRun,
+    Verdict,
+)
 
 SHOWN_EACH = 5  # items of one kind listed per page or scenario
 SHOWN_STACK_LINES = 4
 SHOWN_TEXT_LINES = 25
 SHOWN_TEXT_CHARS = 1500
+VERDICT_WORDS = {
+    Verdict.MEETS: "meets the goal",
+    Verdict.DOES_NOT_MEET: "does not meet the goal",
+    Verdict.UNSURE: "unsure whether it meets the goal",
+}
 
 
 def problems(evaluation: Evaluation, settings: WebEvalSettings) -> list[str]:
@@ -79,11 +93,20 @@ def summary(found: list[str]) -> str:
     return first if len(found) == 1 else f"{first} (and {len(found) - 1} more problems)"
 
 
-def render(evaluation: Evaluation, settings: WebEvalSettings, found: list[str]) -> str:
-    """The evaluation as a person (or an agent) reads it."""
+def render(
+    evaluation: Evaluation,
+    settings: WebEvalSettings,
+    found: list[str],
+    judgement: Judgement | None = None,
+) -> str:
+    """The evaluation as a person (or an agent) reads it; the judge's part near the top, where
+    a condensed log keeps it."""
     verdict = "passed" if not found else f"failed: {_count(found, 'problem')}"
     lines = [f"web_eval {verdict} (in {evaluation.duration_ms / 1000:.1f} s)"]
     lines += [f"  {number}. {problem}" for number, problem in enumerate(found, 1)]
+    if judgement is not None:
+        lines.append(judge_words(judgement, settings))
+        lines += [f"  - {reason}" for reason in judgement.reasons]
     if evaluation.pages:
         lines.append("Pages:")
     for page in evaluation.pages:
@@ -100,10 +123,49 @@ def render(evaluation: Evaluation, settings: WebEvalSettings, found: list[str]) 
     return "\n".join(lines) + "\n"
 
 
-def findings_json(evaluation: Evaluation, found: list[str]) -> str:
-    """Everything that was seen, and the verdict, as the findings artifact holds it."""
-    body = {"passed": not found, "problems": found, "evaluation": dataclasses.asdict(evaluation)}
+def findings_json(
+    evaluation: Evaluation,
+    found: list[str],
+    judgement: Judgement | None = None,
+    *,
+    gate: bool = False,
+) -> str:
+    """Everything that was seen, and the verdict, as the findings artifact holds it; `judge`
+    is null when the project did not ask for the AI judge."""
+    body = {
+        "passed": not found,
+        "problems": found,
+        "judge": _judge_json(judgement, gate=gate) if judgement is not None else None,
+        "evaluation": dataclasses.asdict(evaluation),
+    }
     return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def judge_words(judgement: Judgement, settings: WebEvalSettings) -> str:
+    """One line in our words, never the model's: "AI judge (gpt-4o): does not meet the goal
+    (reported only)", or why there is no verdict."""
+    model = f" ({judgement.model})" if judgement.model else ""
+    if judgement.verdict is None:
+        return f"AI judge{model}: {judgement.no_verdict}"
+    weight = "a gate" if settings.judge == "gate" else "reported only"
+    return f"AI judge{model}: {VERDICT_WORDS[judgement.verdict]} ({weight})"
+
+
+def judge_summary(judgement: Judgement) -> str:
+    """The verdict in a few words of ours, for the step's one-line summary."""
+    if judgement.verdict is None:
+        return "AI judge: no verdict"
+    return f"AI judge: {VERDICT_WORDS[judgement.verdict]}"
+
+
+def _judge_json(judgement: Judgement, *, gate: bool) -> dict[str, object]:
+    return {
+        "gate": gate,  # false: reported only
+        "verdict": judgement.verdict.value if judgement.verdict else None,
+        "reasons": list(judgement.reasons),
+        "model": judgement.model or None,
+        "no_verdict": judgement.no_verdict,
+    }
 
 
 def _page_lines(page: PageVisit) -> list[str]:
