@@ -37,6 +37,7 @@ from codegenapp.api.routes import (
     validations,
     webhooks,
 )
+from codegenapp.api.routes import tokens as token_routes
 from codegenapp.api.ws import CATCH_UP_SLOTS
 from codegenapp.api.ws import router as ws_router
 from codegenapp.bus import Bus
@@ -345,7 +346,7 @@ def create_app(
     )
     errors.install(app)
     protected = [Depends(require_token)]
-    routers = (projects, project_secrets, agent_runs, validations, events)
+    routers = (projects, project_secrets, agent_runs, validations, events, token_routes)
     for router in (module.router for module in routers):
         app.include_router(
             router, prefix="/api/v1", dependencies=protected, responses=errors.EVERY_ROUTE

@@ -72,6 +72,7 @@ async def test_no_route_but_the_open_ones_answers_without_a_token(docs_server: S
     # The list above is the app's own, not ours: make sure it held the API.
     assert ("POST", "/api/v1/projects/{project_id}/secrets") in checked
     assert ("GET", "/openapi.json") in checked
+    assert ("GET", "/api/v1/whoami") in checked
     assert len(checked) >= 20
 
 

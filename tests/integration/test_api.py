@@ -1,14 +1,17 @@
 """The HTTP API over a real server, on SQLite and on PostgreSQL: names, codes, messages."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, serve
+from tests.conftest import TEST_TOKEN, Server, SettingsFactory, serve
 from tests.support.projects import APP, make_repository, recipe_text
 from tests.support.waiting import run_in, run_settled
 
+from codegenapp import __version__
+from codegenapp.db.queries import tokens
 from codegenapp.domain.states import AgentRunStatus
 
 REPLY: list[dict[str, object]] = [{"reply": "Nothing to do."}]
@@ -64,6 +67,36 @@ async def test_every_route_but_health_needs_the_token(server_: Server) -> None:
             assert "token" in response.json()["detail"]
         wrong = await anonymous.get("/api/v1/projects", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
+
+
+async def test_whoami_names_the_callers_token_and_the_server_and_never_the_secret(
+    server_: Server, client: httpx.AsyncClient
+) -> None:
+    other = "another-token-" + "y" * 24
+    async with server_.runtime.database.transaction() as session:
+        await tokens.add_token(session, name="ci", token=other)
+
+    answer = await client.get("/api/v1/whoami")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"token", "server_version"}
+    assert set(body["token"]) == {"id", "name", "created_at", "last_used_at"}
+    assert body["token"]["name"] == "admin (CODEGENAPP_ADMIN_TOKEN)"
+    assert body["server_version"] == __version__
+    assert datetime.fromisoformat(body["token"]["created_at"])
+    for secret in (TEST_TOKEN, tokens.digest(TEST_TOKEN)):
+        assert secret not in answer.text
+
+    ci = await client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {other}"})
+    assert ci.status_code == 200, ci.text
+    assert ci.json()["token"]["name"] == "ci"
+    assert ci.json()["token"]["id"] != body["token"]["id"]
+    for secret in (other, tokens.digest(other), TEST_TOKEN):
+        assert secret not in ci.text
+
+    async with httpx.AsyncClient(base_url=server_.url) as anonymous:
+        refused = await anonymous.get("/api/v1/whoami", headers={"Authorization": "Bearer no"})
+    assert refused.status_code == 401
 
 
 async def test_the_openapi_document_names_the_briefs_routes(client: httpx.AsyncClient) -> None:

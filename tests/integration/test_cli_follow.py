@@ -350,6 +350,31 @@ def test_the_demo_shows_its_run_in_the_same_live_view(tmp_path: Path) -> None:
     assert "Run completed: Merged pull request #1" in story
 
 
+@pytest.mark.slow
+def test_the_demo_without_a_server_shows_its_run_in_the_same_view_readable_in_a_log(
+    tmp_path: Path,
+) -> None:
+    shell = Shell(tmp_path, CODEGENAPP_HOME=str(tmp_path / "home"))
+    demo = shell.run(
+        "demo", "--no-serve", timeout=300, CODEGENAPP_QUEUE_POLLING_INTERVAL_SEC="0.02"
+    )
+    assert demo.returncode == 0, demo.stderr
+    story = demo.stdout
+    assert story.startswith("Agent run 1 · project demo\n")
+    assert "demo: the plan is confirmed for you" in story
+    assert story.index("The agent proposes a plan:") < story.index("  agent  Plan confirmed")
+    assert "  ✗ health_check " in story
+    assert "the end of what the agent was sent:" in story
+    assert "Run completed: Merged pull request #1" in story
+    assert (
+        story.rstrip().splitlines()[-1].startswith('demo finished: {"id": 1, "status": "completed"')
+    )
+    # A CI log, not a terminal: no colours, no spinner, each line once.
+    assert "\x1b" not in story
+    merged = [line for line in story.splitlines() if line.startswith("Merged pull request #1 ")]
+    assert len(merged) == 1, story
+
+
 async def test_a_step_log_followed_live_is_the_stored_log_printed_once(
     logged_in: Shell, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from tests.conftest import TEST_TOKEN, Server, SettingsFactory, free_port, serve
 
 from codegenapp import __version__
 from codegenapp.cli import app
+from codegenapp.db.queries import tokens
 
 CLIENT_VARIABLES = ("CODEGENAPP_SERVER", "CODEGENAPP_TOKEN", "CODEGENAPP_PORT", "XDG_CONFIG_HOME")
 
@@ -91,14 +92,18 @@ async def test_login_checks_the_token_keeps_it_private_and_status_and_logout_fol
 
     status = await shell("status")
     assert status.returncode == 0, status.stderr
-    assert f"server  {server.url} (from the login in {shell.login_file})" in status.stdout
-    assert f"token   …{TEST_TOKEN[-4:]} (from the login in {shell.login_file})" in status.stdout
-    assert "the token works" in status.stdout
+    assert f"server   {server.url} (from the login in {shell.login_file})" in status.stdout
+    assert f"token    …{TEST_TOKEN[-4:]} (from the login in {shell.login_file})" in status.stdout
+    assert f"version  CodegenApp {__version__}" in status.stdout
+    assert "signed in as token 'admin (CODEGENAPP_ADMIN_TOKEN)' (id " in status.stdout
     assert TEST_TOKEN not in status.stdout
 
     as_json = json.loads((await shell("status", "--json")).stdout)
     assert as_json["server"] == server.url
     assert as_json["token_works"] is True
+    assert as_json["version"] == __version__
+    assert as_json["signed_in_as"]["name"] == "admin (CODEGENAPP_ADMIN_TOKEN)"
+    assert TEST_TOKEN not in json.dumps(as_json)
 
     logged_out = await shell("logout")
     assert logged_out.returncode == 0, logged_out.stderr
@@ -153,13 +158,35 @@ async def test_the_environment_overrides_the_login_and_flags_override_both(
 
     by_flag = await shell("status", "--server", server.url, CODEGENAPP_SERVER=down)
     assert by_flag.returncode == 0, by_flag.stderr
-    assert f"server  {server.url} (from --server)" in by_flag.stdout
+    assert f"server   {server.url} (from --server)" in by_flag.stdout
 
     token_by_env = await shell("status", CODEGENAPP_TOKEN="wrong")
     assert token_by_env.returncode == 1
     assert "refused the token from CODEGENAPP_TOKEN" in one_line(token_by_env)
     token_by_flag = await shell("status", "--token", TEST_TOKEN, CODEGENAPP_TOKEN="wrong")
     assert token_by_flag.returncode == 0, token_by_flag.stderr
+
+
+async def test_status_says_where_it_points_and_which_token_the_server_takes_it_for(
+    server: Server, shell: Shell
+) -> None:
+    async with server.runtime.database.transaction() as session:
+        await tokens.add_token(session, name="laptop", token="laptop-token-" + "z" * 24)
+    env = {"CODEGENAPP_SERVER": server.url, "CODEGENAPP_TOKEN": "laptop-token-" + "z" * 24}
+    status = await shell("status", **env)
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[0] == f"server   {server.url} (from CODEGENAPP_SERVER)"
+    assert lines[1] == "token    …zzzz (from CODEGENAPP_TOKEN)"
+    assert lines[2] == f"version  CodegenApp {__version__}"
+    assert lines[3].startswith("signed in as token 'laptop' (id ")
+    assert len(lines) == 4
+    assert "laptop-token-" not in status.stdout + status.stderr
+
+    refused = await shell("status", **{**env, "CODEGENAPP_TOKEN": "not-a-token"})
+    assert refused.returncode == 1
+    assert f"{server.url} refused the token from CODEGENAPP_TOKEN" in one_line(refused)
+    assert "signed in" not in refused.stdout
 
 
 async def test_a_server_that_is_down_gets_the_hint_and_exit_code_1(shell: Shell) -> None:

@@ -378,6 +378,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whoami
+         * @description The token this request was authenticated with (its name, id and times; never its value
+         *     or its digest), and the server's version: what `codegenapp status` shows.
+         */
+        get: operations["whoami_api_v1_whoami_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1204,6 +1225,26 @@ export interface components {
          * @enum {string}
          */
         StepStatus: "pending" | "running" | "passed" | "failed" | "skipped" | "cancelled";
+        /** TokenRead */
+        TokenRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description When it was last used; null if unknown.
+             */
+            last_used_at: string | null;
+            /**
+             * Name
+             * @description The name it was given, e.g. `admin (generated)`.
+             */
+            name: string;
+        };
         /**
          * ValidationKind
          * @description What was validated: a pull request's head, or the base branch it would merge into.
@@ -1414,6 +1455,16 @@ export interface components {
             duplicate: boolean;
             /** Event */
             event: string;
+        };
+        /** WhoAmIRead */
+        WhoAmIRead: {
+            /**
+             * Server Version
+             * @description The version of CodegenApp that answered.
+             */
+            server_version: string;
+            /** @description The token the request was made with (not its value). */
+            token: components["schemas"]["TokenRead"];
         };
     };
     responses: never;
@@ -3234,6 +3285,62 @@ export interface operations {
             };
             /** @description GitHub webhooks are off here (no GITHUB_WEBHOOK_SECRET). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    whoami_api_v1_whoami_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhoAmIRead"];
+                };
+            };
+            /** @description The body could not be read as JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`Authorization: Bearer <token>`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server's limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one and what is accepted. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,5 @@
-"""Typed FastAPI dependencies: the runtime, a read session, and the access-token check."""
+"""Typed FastAPI dependencies: the runtime, a read session, the access-token check and the
+caller's own token."""
 
 import time
 from collections.abc import AsyncIterator
@@ -8,8 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codegenapp.api.edge import AUTHENTICATED
+from codegenapp.api.edge import AUTHENTICATED, bearer_token
 from codegenapp.db.queries import tokens
+from codegenapp.db.tables import ApiTokenRow
 from codegenapp.errors import Unauthorized
 from codegenapp.flows.runtime import Runtime
 
@@ -65,3 +67,16 @@ async def require_token(
     so in the scope. A route reached some other way is refused, never left open."""
     if not request.scope.get(AUTHENTICATED):
         raise Unauthorized("a valid access token is required: 'Authorization: Bearer <token>'")
+
+
+async def current_token(request: Request, session: SessionDep) -> ApiTokenRow:
+    """The stored token the request was authenticated with; `Unauthorized` when there is none
+    (a route reached without `Gate` is refused, as in `require_token`)."""
+    token = bearer_token(request.scope) if request.scope.get(AUTHENTICATED) else None
+    row = await tokens.find_token(session, token) if token else None
+    if row is None:
+        raise Unauthorized("a valid access token is required: 'Authorization: Bearer <token>'")
+    return row
+
+
+CurrentToken = Annotated[ApiTokenRow, Depends(current_token)]

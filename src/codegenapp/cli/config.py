@@ -5,6 +5,7 @@ import sys
 from typing import Annotated, cast
 
 import typer
+from rich.text import Text
 
 from codegenapp.cli import options
 from codegenapp.cli.client import Client
@@ -23,8 +24,8 @@ from codegenapp.cli.credentials import (
     stored_login,
 )
 from codegenapp.cli.errors import BadInput, Failed
-from codegenapp.cli.output import console, print_fields, print_json
-from codegenapp.cli.shapes import Health
+from codegenapp.cli.output import console, print_fields, print_json, when
+from codegenapp.cli.shapes import Token, WhoAmI
 
 
 def login(
@@ -55,7 +56,7 @@ def login(
     env_server = os.environ.get("CODEGENAPP_SERVER", "").strip()
     url = server_url(server or env_server) if server or env_server else local_server()
     given, source = (token.strip(), "--token") if token else _ask_token(url)
-    version = check(Target(url, given, "the command line", source))
+    version = check(Target(url, given, "the command line", source))["server_version"]
     path = store_login(Login(server=url, token=given))
     print(f"Logged in to {url} (CodegenApp {version}), with the token from {source}.")
     print(f"Kept in {path}; `codegenapp logout` forgets it.")
@@ -75,13 +76,12 @@ def _ask_token(url: str) -> tuple[str, str]:
     return typed.strip(), source
 
 
-def check(target: Target) -> str:
-    """The server's version, once it has accepted the token; `Failed` saying which of the two
-    did not work."""
+def check(target: Target) -> WhoAmI:
+    """The token as the server knows it (its name, id, times) and the server's version, once
+    the server has accepted the token; `Failed` saying what did not work (no server, or the
+    token refused)."""
     with Client(target, timeout=10) as client:
-        health = cast(Health, client.get("/health"))
-        client.get("/api/v1/projects", {"limit": 1})
-    return health["version"]
+        return cast(WhoAmI, client.get("/api/v1/whoami"))
 
 
 def logout() -> None:
@@ -99,7 +99,8 @@ def logout() -> None:
 def status(
     server: options.Server = None, token: options.Token = None, as_json: options.Json = False
 ) -> None:
-    """Say which server the commands talk to, with which token, and whether both work.
+    """Say which server the commands talk to and why, its version, and which token it takes
+    yours for (its name, never the token).
 
     Exit code 1 when the server cannot be reached or refuses the token.
 
@@ -115,22 +116,39 @@ def status(
         "login_file": str(login_path()) if stored else None,
     }
     problem: Failed | BadInput | None = None
+    who: WhoAmI | None = None
     if found is None:
         problem = BadInput(missing_token(url))
     else:
         try:
-            report["version"] = check(Target(url, found[0], server_from, found[1]))
+            who = check(Target(url, found[0], server_from, found[1]))
         except (Failed, BadInput) as error:
             problem = error
+    report["version"] = who["server_version"] if who else None
+    report["signed_in_as"] = who["token"] if who else None
     report["token_works"] = problem is None
     if as_json:
         print_json(report)
     else:
-        token_line = f"…{found[0][-4:]} (from {found[1]})" if found else "none"
-        answer = f"CodegenApp {report['version']}; the token works" if problem is None else "-"
+        out = console()
         print_fields(
-            [("server", f"{url} (from {server_from})"), ("token", token_line), ("answer", answer)],
-            out=console(),
+            [
+                ("server", f"{url} (from {server_from})"),
+                ("token", f"…{found[0][-4:]} (from {found[1]})" if found else "none"),
+                ("version", f"CodegenApp {who['server_version']}" if who else ""),
+            ],
+            out=out,
         )
+        if who is not None:
+            out.print(Text(signed_in(who["token"])))
     if problem is not None:
         raise Failed(str(problem))
+
+
+def signed_in(token: Token) -> str:
+    """`signed in as token '<name>' (id 1, created …, last used …)`."""
+    used = f", last used {when(token['last_used_at'])}" if token["last_used_at"] else ""
+    return (
+        f"signed in as token '{token['name']}' (id {token['id']}, "
+        f"created {when(token['created_at'])}{used})"
+    )

@@ -1,12 +1,13 @@
 """A run's plan: read it, confirm it, or ask for changes (the run waits for one of them)."""
 
 import sys
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 from rich.text import Text
 
 from codegenapp.cli import options
+from codegenapp.cli.answers import post
 from codegenapp.cli.client import connect
 from codegenapp.cli.errors import BadInput
 from codegenapp.cli.follow import get_run
@@ -91,10 +92,16 @@ def modify(
 def _answer(
     run_id: int, body: dict[str, str], *, as_json: bool, server: str | None, token: str | None
 ) -> None:
-    with connect(server, token) as client:
-        run = cast(Run, client.post(f"/api/v1/agent-runs/{run_id}/plan-response", body))
-    if as_json:
-        print_json(run)
-    else:
-        done = {"confirm": "plan confirmed", "modify": "changes sent to the agent"}
-        print(f"agent run {run['id']} {run['status']}: {done[body['action']]}")
+    done = {"confirm": "plan confirmed", "modify": "changes sent to the agent"}[body["action"]]
+
+    def line(run: Run) -> str:
+        return f"agent run {run['id']} {run['status']}: {done}"
+
+    post(
+        f"/api/v1/agent-runs/{run_id}/plan-response",
+        body,
+        as_json=as_json,
+        line=line,
+        server=server,
+        token=token,
+    )

@@ -8,13 +8,13 @@ import typer
 from rich.text import Text
 
 from codegenapp.cli import options
+from codegenapp.cli.answers import list_page, post, say
 from codegenapp.cli.client import Client, connect, project_id, project_names
 from codegenapp.cli.follow import exit_code, follow_run, get_run
 from codegenapp.cli.output import (
     console,
     print_fields,
     print_json,
-    print_table,
     sha,
     short,
     when,
@@ -54,12 +54,11 @@ def _then(client: Client, run: Run, *, follow: bool | None, as_json: bool) -> No
         interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
         ended = follow_run(client, run["id"], as_json=as_json, interactive=interactive)
         raise typer.Exit(exit_code(ended))
-    if as_json:
-        print_json(run)
-    else:
-        print(
-            f"agent run {run['id']} {run['status']}; follow it: codegenapp runs follow {run['id']}"
-        )
+    say(run, as_json=as_json, line=_started)
+
+
+def _started(run: Run) -> str:
+    return f"agent run {run['id']} {run['status']}; follow it: codegenapp runs follow {run['id']}"
 
 
 @app.command("list")
@@ -77,33 +76,31 @@ def list_runs(
 
     Example: codegenapp runs list --project shop --status waiting_input
     """
-    with connect(server, token) as client:
-        params = {
+    list_page(
+        "/api/v1/agent-runs",
+        lambda client: {
             "project_id": project_id(client, project) if project else None,
             "status": status.value if status else None,
             "limit": limit,
-        }
-        items = cast(list[Run], client.items("/api/v1/agent-runs", params))
-        names = project_names(client) if items and not as_json else {}
-    if as_json:
-        print_json(items)
-        return
-    print_table(
-        ["ID", "PROJECT", "STATUS", "GOAL", "PR", "UPDATED"],
-        (
-            [
-                str(run["id"]),
-                names.get(run["project_id"], str(run["project_id"])),
-                run["status"],
-                short(run["goal"], 50),
-                f"#{run['pull_request']['number']}" if run["pull_request"] else "",
-                when(run["updated_at"]),
-            ]
-            for run in items
-        ),
+        },
+        as_json=as_json,
+        columns=["ID", "PROJECT", "STATUS", "GOAL", "PR", "UPDATED"],
+        row=_row,
         empty="No agent runs.",
-        out=console(),
+        server=server,
+        token=token,
     )
+
+
+def _row(run: Run, names: dict[int, str]) -> list[str]:
+    return [
+        str(run["id"]),
+        names.get(run["project_id"], str(run["project_id"])),
+        run["status"],
+        short(run["goal"], 50),
+        f"#{run['pull_request']['number']}" if run["pull_request"] else "",
+        when(run["updated_at"]),
+    ]
 
 
 @app.command("show")
@@ -233,9 +230,13 @@ def cancel(
 
     Example: codegenapp runs cancel 7
     """
-    with connect(server, token) as client:
-        run = cast(Run, client.post(f"/api/v1/agent-runs/{run_id}/cancel"))
-    _said(run, as_json)
+    post(
+        f"/api/v1/agent-runs/{run_id}/cancel",
+        as_json=as_json,
+        line=_said,
+        server=server,
+        token=token,
+    )
 
 
 def approve(
@@ -250,13 +251,14 @@ def approve(
 
     Example: codegenapp approve 7
     """
-    with connect(server, token) as client:
-        run = cast(Run, client.post(f"/api/v1/agent-runs/{run_id}/approve-change"))
-    _said(run, as_json)
+    post(
+        f"/api/v1/agent-runs/{run_id}/approve-change",
+        as_json=as_json,
+        line=_said,
+        server=server,
+        token=token,
+    )
 
 
-def _said(run: Run, as_json: bool) -> None:
-    if as_json:
-        print_json(run)
-    else:
-        print(f"agent run {run['id']} {run['status']}")
+def _said(run: Run) -> str:
+    return f"agent run {run['id']} {run['status']}"

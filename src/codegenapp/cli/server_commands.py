@@ -63,21 +63,25 @@ def _serve(settings: Settings, asgi: object) -> None:
 
     # Bound before start-up, so a taken port is reported at once and requests that arrive
     # while the back end starts wait in the backlog instead of being refused.
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((settings.host, settings.port))
-    except OSError as error:
-        raise Failed(
-            f"cannot listen on {settings.host}:{settings.port}: {error.strerror}"
-        ) from error
-    sock.listen(512)
+    sock = _listen(settings.host, settings.port)
     print(
         f"CodegenApp starting on http://{settings.host}:{settings.port} (home: {settings.home})",
         flush=True,
     )
     config = uvicorn.Config(asgi, log_level="warning")  # type: ignore[arg-type]
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host:port` (0: any free port); `Failed` if it is taken."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        raise Failed(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    sock.listen(512)
+    return sock
 
 
 def worker() -> None:
@@ -129,7 +133,8 @@ def demo(
     settings = server_settings()
     _reachable(settings)
     if no_serve:
-        summary = asyncio.run(_demo_in_process(settings, echo=not as_json, agent=agent))
+        shown = _demo_in_process if as_json else _demo_in_view
+        summary = asyncio.run(shown(settings, agent=agent))
         print(demo_flow.to_json(summary) if as_json else _one_line(summary.report), flush=True)
         if not summary.merged:
             raise Failed("the demo flow did not reach a merge")
@@ -137,23 +142,66 @@ def demo(
     _serve_demo(settings, agent=agent)
 
 
-async def _demo_in_process(settings: Settings, *, echo: bool, agent: DemoAgent) -> "Summary":
+async def _demo_in_process(settings: Settings, *, agent: DemoAgent) -> "Summary":
     from codegenapp import demo as demo_flow
     from codegenapp.main import running
 
     async with running(settings) as runtime:
-        return await demo_flow.run_to_end(runtime, echo=echo, agent=agent)
+        return await demo_flow.run_to_end(runtime, agent=agent)
+
+
+async def _demo_in_view(settings: Settings, *, agent: DemoAgent) -> "Summary":
+    """The flow in-process, shown in the live view of `codegenapp runs follow`: over the API,
+    served for the while on a loopback port of its own (no lifespan: it shares this back end)."""
+    import uvicorn
+
+    from codegenapp import demo as demo_flow
+    from codegenapp.main import create_app, ensure_admin_token, running
+
+    sock = _listen("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    async with running(settings) as runtime:
+        await ensure_admin_token(runtime)
+        api = create_app(settings)
+        api.state.runtime = runtime
+        server = uvicorn.Server(uvicorn.Config(api, lifespan="off", log_level="warning"))
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            run_id = await demo_flow.start(runtime, agent=agent)
+            watching = _watch_in_thread(url, _admin_token(settings), run_id)
+            await asyncio.wait_for(
+                demo_flow.run_until_done(runtime, run_id), demo_flow.RUN_TIMEOUT_SEC
+            )
+            # The view ends with the run, after its last events: let it print them.
+            await asyncio.get_running_loop().run_in_executor(None, watching.join, 30)
+        finally:
+            server.should_exit = True
+            await serving
+        return await demo_flow.summarize(runtime, run_id)
 
 
 def _one_line(report: Mapping[str, object]) -> str:
     return f"demo finished: {json.dumps(report.get('agent_run'))}"
 
 
+def _admin_token(settings: Settings) -> str | None:
+    """The token the demo follows its run with: the configured admin token, or the one the
+    server keeps in its home."""
+    from codegenapp.main import TOKEN_FILE
+
+    if settings.admin_token:
+        return settings.admin_token.get_secret_value()
+    token_file = settings.home / TOKEN_FILE
+    if not token_file.exists():
+        return None
+    return token_file.read_text().strip() or None
+
+
 def _serve_demo(settings: Settings, *, agent: DemoAgent) -> None:
     from fastapi import FastAPI
 
     from codegenapp import demo as demo_flow
-    from codegenapp.main import TOKEN_FILE, create_app, login_url
+    from codegenapp.main import create_app, login_url
 
     api = create_app(settings)
     serve_lifespan = api.router.lifespan_context
@@ -162,24 +210,17 @@ def _serve_demo(settings: Settings, *, agent: DemoAgent) -> None:
     async def serve_with_demo(app_: FastAPI) -> AsyncIterator[None]:
         async with serve_lifespan(app_):
             runtime = app_.state.runtime
-            token_file = settings.home / TOKEN_FILE
-            if settings.admin_token:
-                token: str | None = settings.admin_token.get_secret_value()
-            else:
-                token = token_file.read_text().strip() if token_file.exists() else None
+            token = _admin_token(settings)
             if token:
                 print(f"Sign in: {login_url(settings, token)}", flush=True)
             run_id = await demo_flow.start(runtime, agent=agent)
             print(f"demo: agent run {run_id} started; following it here", flush=True)
             # The plan is confirmed in-process, as a person would; the run is shown by the
             # live view of `codegenapp runs follow`, over this server's own API.
-            task = asyncio.create_task(
-                demo_flow.follow(runtime, run_id, echo=token is None, confirm_plan=True)
-            )
-            if token is not None:
-                threading.Thread(
-                    target=_watch_demo, args=(settings, token, run_id), daemon=True
-                ).start()
+            task = asyncio.create_task(demo_flow.run_until_done(runtime, run_id))
+            host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+            url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+            _watch_in_thread(url, token, run_id, then=_served_demo_done(settings))
             yield
             task.cancel()
 
@@ -187,15 +228,36 @@ def _serve_demo(settings: Settings, *, agent: DemoAgent) -> None:
     _serve(settings, api)
 
 
-def _watch_demo(settings: Settings, token: str, run_id: int) -> None:
-    """The demo's run in the CLI's live view, until it ends. A daemon thread: its requests wait
-    in the listening socket's backlog until the server is up, and it dies with the server."""
+def _served_demo_done(settings: Settings) -> str:
+    return (
+        f"demo: done. The server keeps running on http://{settings.host}:{settings.port} "
+        f"(Ctrl-C to stop); the demo repository is {settings.home / 'demo' / 'repo'}"
+    )
+
+
+def _watch_in_thread(
+    url: str, token: str | None, run_id: int, *, then: str = ""
+) -> threading.Thread:
+    """The demo's run in the CLI's live view, until it ends, then the line `then`. A daemon
+    thread: its requests wait in the listening socket's backlog until the server answers, and
+    it dies with the process (an interrupted demo does not wait for it)."""
+    thread = threading.Thread(target=_watch_demo, args=(url, token, run_id, then), daemon=True)
+    thread.start()
+    return thread
+
+
+def _watch_demo(url: str, token: str | None, run_id: int, then: str) -> None:
     from codegenapp.cli.client import Client
     from codegenapp.cli.credentials import Target
     from codegenapp.cli.follow import follow_run
 
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
-    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+    if token is None:
+        print(
+            "demo: no admin token (CODEGENAPP_ADMIN_TOKEN, or admin-token in the home) to "
+            f"follow agent run {run_id} with; it goes on, see it in the dashboard",
+            flush=True,
+        )
+        return
     try:
         with Client(Target(url, token, "the demo", "the demo")) as client:
             follow_run(
@@ -209,11 +271,8 @@ def _watch_demo(settings: Settings, token: str, run_id: int) -> None:
     except (BadInput, Failed) as error:
         print(f"demo: stopped following the run: {error}", flush=True)
         return
-    print(
-        f"demo: done. The server keeps running on http://{settings.host}:{settings.port} "
-        f"(Ctrl-C to stop); the demo repository is {settings.home / 'demo' / 'repo'}",
-        flush=True,
-    )
+    if then:
+        print(then, flush=True)
 
 
 def doctor(

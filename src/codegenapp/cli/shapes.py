@@ -9,6 +9,18 @@ class Health(TypedDict):
     version: str
 
 
+class Token(TypedDict):
+    id: int
+    name: str
+    created_at: str
+    last_used_at: str | None
+
+
+class WhoAmI(TypedDict):
+    token: Token
+    server_version: str
+
+
 class Page(TypedDict):
     items: list[object]
     total: int

@@ -9,7 +9,8 @@ import typer
 from rich.text import Text
 
 from codegenapp.cli import options
-from codegenapp.cli.client import Client, connect, project_id, project_names
+from codegenapp.cli.answers import list_page, post
+from codegenapp.cli.client import Client, connect, project_id
 from codegenapp.cli.describe import STEP_MARKS
 from codegenapp.cli.errors import BadInput
 from codegenapp.cli.output import console, print_fields, print_json, print_table, sha, short, when
@@ -51,38 +52,46 @@ def list_validations(
 
     Example: codegenapp validations list --run 7
     """
-    with connect(server, token) as client:
-        params = {
+    list_page(
+        "/api/v1/validations",
+        lambda client: {
             "project_id": project_id(client, project) if project else None,
             "agent_run_id": run,
             "status": status.value if status else None,
             "kind": kind.value if kind else None,
             "limit": limit,
-        }
-        items = cast(list[Validation], client.items("/api/v1/validations", params))
-        names = project_names(client) if items and not as_json else {}
-    if as_json:
-        print_json(items)
-        return
-    print_table(
-        ["ID", "PROJECT", "RUN", "WHAT", "ATTEMPT", "STATUS", "FAILED AT", "HEAD", "FINISHED"],
-        (
-            [
-                str(item["id"]),
-                names.get(item["project_id"], str(item["project_id"])),
-                str(item["agent_run_id"] or ""),
-                f"#{item['pr_number']}" if item["pr_number"] else item["kind"],
-                str(item["attempt"]),
-                item["status"],
-                item["failed_step"] or "",
-                sha(item["head_sha"]),
-                when(item["finished_at"]),
-            ]
-            for item in items
-        ),
+        },
+        as_json=as_json,
+        columns=[
+            "ID",
+            "PROJECT",
+            "RUN",
+            "WHAT",
+            "ATTEMPT",
+            "STATUS",
+            "FAILED AT",
+            "HEAD",
+            "FINISHED",
+        ],
+        row=_row,
         empty="No validations.",
-        out=console(),
+        server=server,
+        token=token,
     )
+
+
+def _row(item: Validation, names: dict[int, str]) -> list[str]:
+    return [
+        str(item["id"]),
+        names.get(item["project_id"], str(item["project_id"])),
+        str(item["agent_run_id"] or ""),
+        f"#{item['pr_number']}" if item["pr_number"] else item["kind"],
+        str(item["attempt"]),
+        item["status"],
+        item["failed_step"] or "",
+        sha(item["head_sha"]),
+        when(item["finished_at"]),
+    ]
 
 
 @app.command("show")
@@ -231,15 +240,20 @@ def retry(
 
     Example: codegenapp validations retry 12
     """
-    with connect(server, token) as client:
-        again = cast(Validation, client.post(f"/api/v1/validations/{validation_id}/retry"))
-    if as_json:
-        print_json(again)
-    else:
-        print(
-            f"validation {again['id']} {again['status']} (attempt {again['attempt']}, "
-            f"{sha(again['head_sha'])}); see it: codegenapp validations show {again['id']}"
-        )
+    post(
+        f"/api/v1/validations/{validation_id}/retry",
+        as_json=as_json,
+        line=_retried,
+        server=server,
+        token=token,
+    )
+
+
+def _retried(again: Validation) -> str:
+    return (
+        f"validation {again['id']} {again['status']} (attempt {again['attempt']}, "
+        f"{sha(again['head_sha'])}); see it: codegenapp validations show {again['id']}"
+    )
 
 
 @app.command("merge")
@@ -253,12 +267,17 @@ def merge(
 
     Example: codegenapp validations merge 12
     """
-    with connect(server, token) as client:
-        merged = cast(Validation, client.post(f"/api/v1/validations/{validation_id}/merge"))
-    if as_json:
-        print_json(merged)
-    else:
-        print(f"validation {merged['id']}: merged as {sha(merged['merge_sha'])}")
+    post(
+        f"/api/v1/validations/{validation_id}/merge",
+        as_json=as_json,
+        line=_merged,
+        server=server,
+        token=token,
+    )
+
+
+def _merged(merged: Validation) -> str:
+    return f"validation {merged['id']}: merged as {sha(merged['merge_sha'])}"
 
 
 @app.command("artifacts")

@@ -20,7 +20,7 @@ from codegenapp.domain.agent_settings import (
     CliAgentSettings,
     ScriptedAgentSettings,
 )
-from codegenapp.domain.events import EventRecord, EventType, JsonValue
+from codegenapp.domain.events import EventType, JsonValue
 from codegenapp.domain.project_settings import (
     DeploymentSettings,
     ProjectSettings,
@@ -35,6 +35,7 @@ from codegenapp.flows.runtime import Runtime
 PROJECT_NAME = "demo"
 DemoAgent = Literal["scripted", "cli"]
 GOAL = "Add a /health endpoint that reports the app's status and version"
+RUN_TIMEOUT_SEC = 600.0
 _HERE = Path(__file__).parent
 
 DEMO_SETTINGS = ProjectSettings(
@@ -149,40 +150,20 @@ async def start(runtime: Runtime, *, agent: DemoAgent = "scripted") -> int:
     return run.id
 
 
-def describe(event: EventRecord) -> str:
-    """One line for the terminal."""
-    data = event.data
-    detail = data.get("message") or data.get("step") or data.get("reason") or data.get("status")
-    if event.type is EventType.VALIDATION_PROGRESS and data.get("step"):
-        detail = f"{data['step']}: {data.get('step_status')} {data.get('summary') or ''}".rstrip()
-    if event.type is EventType.AGENT_RUN_PLAN_READY:
-        detail = "the agent proposes a plan"
-    if "number" in data and "head_sha" in data:
-        detail = f"#{data['number']} at {str(data['head_sha'])[:12]}"
-    if event.type is EventType.AGENT_RUN_COMPLETED:
-        detail = f"{data.get('status')}: {data.get('result')}"
-    return f"{event.type.value:<24} {detail or ''}"
-
-
-async def follow(runtime: Runtime, run_id: int, *, echo: bool, confirm_plan: bool) -> None:
-    """Wait for the run to end, printing its events; answer its plan as the person would."""
+async def run_until_done(runtime: Runtime, run_id: int) -> None:
+    """Wait for the run to end, confirming its plan as the person would (the demo's terminal
+    shows the run in the CLI's live view, over the API; nothing is printed here)."""
     async with runtime.bus.subscribe() as live:
         async with runtime.database.read() as session:
             status = AgentRunStatus((await agent_runs.require_run(session, run_id)).status)
         if status.is_final:
             return
-        if status is AgentRunStatus.WAITING_INPUT and confirm_plan:
+        if status is AgentRunStatus.WAITING_INPUT:
             await actions.answer_plan(run_id, action="confirm", text="")
         async for event in live:
             if event.id is None:
                 continue
-            if echo:
-                print(describe(event), flush=True)
-            if event.type is EventType.AGENT_RUN_PLAN_READY and confirm_plan:
-                if echo:
-                    print(
-                        "demo: confirming the plan, as a person would in the dashboard", flush=True
-                    )
+            if event.type is EventType.AGENT_RUN_PLAN_READY:
                 await actions.answer_plan(run_id, action="confirm", text="")
             if (
                 event.type is EventType.AGENT_RUN_COMPLETED
@@ -241,10 +222,10 @@ async def summarize(runtime: Runtime, run_id: int) -> Summary:
 
 
 async def run_to_end(
-    runtime: Runtime, *, echo: bool, agent: DemoAgent = "scripted", timeout: float = 600
+    runtime: Runtime, *, agent: DemoAgent = "scripted", timeout: float = RUN_TIMEOUT_SEC
 ) -> Summary:
     run_id = await start(runtime, agent=agent)
-    await asyncio.wait_for(follow(runtime, run_id, echo=echo, confirm_plan=True), timeout)
+    await asyncio.wait_for(run_until_done(runtime, run_id), timeout)
     return await summarize(runtime, run_id)
 
 
