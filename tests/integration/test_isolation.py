@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.support.sandboxes import ON_DOCKER, Docker, require_bubblewrap
 
+from codegenapp.doctor.browser_checklist import run_browser_checklist
 from codegenapp.doctor.checklist import orphaned, run_checklist
 from codegenapp.drivers.registry import make_sandbox
 from codegenapp.drivers.sandbox import SandboxSpec
@@ -29,6 +30,19 @@ PROBES = [
     "reach a disallowed host",
     "outlive its worker",
 ]
+
+BROWSER_PROBES = [
+    "reach the host",
+    "reach another origin",
+    "read a host file",
+    "browser privileges",
+]
+
+
+async def test_the_evaluating_browser_contains_every_probe(tmp_path: Path) -> None:
+    probes = await run_browser_checklist(Settings(home=tmp_path / "home"))
+    assert [probe.name for probe in probes] == BROWSER_PROBES
+    assert [probe.name for probe in probes if not probe.contained] == [], probes
 
 
 async def test_bubblewrap_contains_every_probe(tmp_path: Path) -> None:
@@ -85,6 +99,9 @@ def test_doctor_says_what_the_machine_offers_and_attacks_its_sandboxes(tmp_path:
     checked = [line for line in lines if line.startswith("bubblewrap  ")]
     assert len(checked) == len(PROBES)
     assert all(" contained " in line for line in checked)
+    browser = [line for line in lines if line.startswith("browser     ")]
+    assert len(browser) == len(BROWSER_PROBES), result.stdout
+    assert all(" contained " in line for line in browser)
 
 
 def test_a_bad_kind_of_sandbox_is_refused_in_one_line(tmp_path: Path) -> None:

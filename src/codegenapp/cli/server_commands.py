@@ -306,8 +306,8 @@ def doctor(
 async def _check_isolation(
     settings: Settings, findings: "list[Finding]", docker_image: str | None
 ) -> bool:
-    """Run the checklist against each usable isolating sandbox, in a home of its own; print
-    one line per probe; True if every probe was contained."""
+    """Run the checklist against each usable isolating sandbox and the browser, each in a home
+    of its own; print one line per probe; True if every probe was contained."""
     import tempfile
 
     from codegenapp.doctor.checklist import run_checklist
@@ -327,7 +327,25 @@ async def _check_isolation(
                 print(probe.line(kind), flush=True)
                 contained = contained and probe.contained
     print("process     not checked: it isolates nothing (NOT ISOLATED), by design")
-    return contained
+    return await _check_browser(settings, usable) and contained
+
+
+async def _check_browser(settings: Settings, usable: "set[str]") -> bool:
+    """The browser's checklist (a hostile preview page), in a home of its own; True if every
+    probe was contained or the browser cannot run here (then `doctor` said so above)."""
+    import tempfile
+
+    from codegenapp.doctor.browser_checklist import run_browser_checklist
+
+    if "browser" not in usable:
+        print(f"{'browser':<11} not checked: not usable here")
+        return True
+    with tempfile.TemporaryDirectory(prefix="codegenapp-doctor-") as home:
+        scratch = settings.model_copy(update={"home": Path(home)})
+        probes = await run_browser_checklist(scratch)
+    for probe in probes:
+        print(probe.line("browser"), flush=True)
+    return all(probe.contained for probe in probes)
 
 
 @db_app.command("upgrade")
