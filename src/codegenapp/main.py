@@ -58,7 +58,7 @@ from codegenapp.files import (
     touch_private,
     write_private,
 )
-from codegenapp.flows import reconcile
+from codegenapp.flows import forge_reports, reconcile
 from codegenapp.flows.actions import RUN_QUEUE
 from codegenapp.flows.forge_sweep import sweep_forever
 from codegenapp.flows.runtime import Runtime, bind
@@ -246,6 +246,7 @@ async def close_runtime(runtime: Runtime, *, workers: bool = True) -> None:
         task.cancel()
     if cut:
         await asyncio.wait(cut, timeout=WORKFLOW_STOP_SEC)
+    await forge_reports.drain(timeout=WORKFLOW_STOP_SEC)  # they read the database, just below
     if workers:
         # Validations cut short by the shutdown: their sandboxes' processes die with us, but
         # their mounts and cgroups would stay.

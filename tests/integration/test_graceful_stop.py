@@ -7,6 +7,7 @@ import contextlib
 from pathlib import Path
 
 import httpx
+import pytest
 from tests.conftest import SettingsFactory, nothing_left, serve
 from tests.support.projects import APP, make_repository, merges_on, recipe_text
 from tests.support.waiting import run_settled, until
@@ -23,7 +24,7 @@ PROJECT = {
 
 
 async def test_a_stopped_back_end_stops_its_workflows_and_the_next_start_finishes_them(
-    make_settings: SettingsFactory, tmp_path: Path
+    make_settings: SettingsFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings()
     repo = make_repository(tmp_path / "repo", {"app.py": APP})
@@ -51,6 +52,8 @@ async def test_a_stopped_back_end_stops_its_workflows_and_the_next_start_finishe
         validation_id = await until(server.runtime, building)  # mid-build
     await nothing_left(settings.home)
     assert running_workflow_tasks() == [], "a workflow ran on after its back end stopped"
+    # The cut attempt's last forge report went out before the runtime it reads was unbound.
+    assert "no Runtime is bound" not in caplog.text
 
     async with contextlib.aclosing(serve(settings)) as servers:
         server = await anext(servers)

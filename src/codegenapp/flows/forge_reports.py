@@ -104,6 +104,13 @@ def report_in_background(validation_id: int) -> None:
     _detach(report_validation(validation_id))
 
 
+async def drain(timeout: float) -> None:
+    """Wait (at most `timeout` seconds) for the reports sent in the background: at shutdown,
+    before the database and the runtime they read go away."""
+    if _detached:
+        await asyncio.wait(set(_detached), timeout=timeout)
+
+
 def _detach(work: Awaitable[None]) -> None:
     async def run() -> None:
         await work
