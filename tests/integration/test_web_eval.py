@@ -380,13 +380,16 @@ async def test_the_browser_runs_unprivileged_with_its_own_sandbox_on(
     browsers = _chromium_processes()
     assert browsers, "the warm browser is not running"
     expected = 65534 if os.geteuid() == 0 else os.geteuid()
-    assert {uid for uid, _ in browsers} == {expected}
+    assert {uid for _, uid, _ in browsers} == {expected}
     # Chromium's own sandbox stays on: no process of it was started with --no-sandbox.
-    assert not [args for _, args in browsers if "--no-sandbox" in args]
+    assert not [args for _, _, args in browsers if "--no-sandbox" in args]
+    if os.geteuid() == 0:  # and all of it sits in the browser's control group, limits set
+        groups = {_memory_group(pid) for pid, _, _ in _chromium_processes()}
+        assert groups == {f"browser-{os.getpid()}"}, groups
 
 
-def _chromium_processes() -> list[tuple[int, str]]:
-    """(uid, command line) of the Chromium processes this test process started."""
+def _chromium_processes() -> list[tuple[int, int, str]]:
+    """(pid, uid, command line) of the Chromium processes this test process started."""
     parents, found = {}, []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -401,7 +404,16 @@ def _chromium_processes() -> list[tuple[int, str]]:
         parents[int(entry.name)] = int(fields["PPid"])
         if exe.startswith("/usr/lib/chromium/"):
             found.append((int(entry.name), int(fields["Uid"].split()[1]), args))
-    return [(uid, args) for pid, uid, args in found if _descends(pid, os.getpid(), parents)]
+    return [(pid, uid, args) for pid, uid, args in found if _descends(pid, os.getpid(), parents)]
+
+
+def _memory_group(pid: int) -> str:
+    """The last component of the memory cgroup `pid` is in (v1 'memory', or v2's one tree)."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(",") or (controllers == "" and path != "/"):
+            return path.rsplit("/", 1)[-1]
+    return ""
 
 
 def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:

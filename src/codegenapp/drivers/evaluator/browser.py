@@ -35,6 +35,7 @@ from playwright.async_api import (
 from playwright.async_api import Error as PlaywrightError
 
 from codegenapp.drivers.evaluator import EvaluatorUnavailable
+from codegenapp.drivers.evaluator.browser_group import BrowserGroup
 from codegenapp.files import make_private_dir
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ for arg in "$@"; do
     --user-data-dir=*) home="${{arg#--user-data-dir=}}"; chown -R {uid}:{uid} -- "$home" ;;
   esac
 done
+{join}
 exec setpriv --reuid={uid} --regid={uid} --clear-groups --inh-caps=-all --bounding-set=-all \\
   --no-new-privs -- /usr/bin/env -i HOME="$home" PATH=/usr/bin:/bin {chromium} "$@"
 """
@@ -90,6 +92,7 @@ class WarmBrowser:
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._dead_end: socket.socket | None = None
+        self._group: BrowserGroup | None = None  # its limits, made at the first launch as root
 
     async def context(self, base_url: str, on_blocked: OnBlocked) -> BrowserContext:
         """A fresh context from which only `base_url`'s origin can be reached."""
@@ -122,6 +125,9 @@ class WarmBrowser:
             if self._dead_end is not None:
                 self._dead_end.close()
                 self._dead_end = None
+            if self._group is not None:
+                await asyncio.to_thread(self._group.remove)
+                self._group = None
 
     async def _warm(self) -> Browser:
         async with self._lock:
@@ -162,7 +168,12 @@ class WarmBrowser:
         directory = self._state_dir / "browser"
         make_private_dir(directory)
         launcher = directory / "chromium-unprivileged"
-        text = LAUNCHER.format(uid=UNPRIVILEGED, chromium=shlex.quote(str(self._chromium)))
+        if self._group is None:
+            self._group = BrowserGroup.make()
+        join = self._group.join_command() if self._group else "# (no control group here)"
+        text = LAUNCHER.format(
+            uid=UNPRIVILEGED, chromium=shlex.quote(str(self._chromium)), join=join
+        )
         if not launcher.is_file() or launcher.read_text() != text:
             temporary = launcher.with_suffix(".tmp")
             temporary.write_text(text)
