@@ -8,6 +8,9 @@ then `--runs` evaluations of 1 page and of 5 pages on the warm browser; the per-
 median of the 5-page runs divided by 5. Memory: the proportional set size (PSS, from
 /proc/<pid>/smaps_rollup: shared pages counted once across processes) of every Chromium process
 this process started, while idle between evaluations and at its largest during one.
+Tracing (every evaluation records a Playwright trace): `--runs` evaluations of 1 page with it and
+as many without (a second warm browser, tracing off), taken in turn so that both see the same
+load, and the size of the trace written.
 Run: `.venv/bin/python bench/web_eval.py [--runs N]`.
 """
 
@@ -21,6 +24,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from codegenapp.domain.artifacts import PAGES_TRACE
 from codegenapp.domain.web_eval_settings import WebEvalSettings
 from codegenapp.drivers.evaluator.playwright import PlaywrightEvaluator
 from codegenapp.drivers.evaluator.report import problems
@@ -124,6 +128,7 @@ async def main(runs: int) -> int:
             singles = [await timed(evaluator, url, one, directory) for _ in range(runs)]
             fives = [await timed(evaluator, url, five, directory) for _ in range(runs)]
             idle = chromium_pss_mb()
+            traced, untraced, trace_kib = await tracing_cost(evaluator, url, one, Path(home), runs)
         finally:
             await evaluator.close()
     server.shutdown()
@@ -140,7 +145,35 @@ async def main(runs: int) -> int:
         f"\nbrowser memory (PSS): {idle:.0f} MiB idle between evaluations, {peak:.0f} MiB at most"
     )
     print(f"ratio first / warm evaluation of 1 page: {first / single:.1f}x")
+    print(
+        f"\ntracing, warm, 1 page ({runs} runs each, in turn): {traced:.2f}s with, "
+        f"{untraced:.2f}s without (median), +{(traced - untraced) * 1000:.0f} ms; "
+        f"trace.zip {trace_kib:.0f} KiB"
+    )
     return 0
+
+
+async def tracing_cost(
+    traced: PlaywrightEvaluator, url: str, settings: WebEvalSettings, home: Path, runs: int
+) -> tuple[float, float, float]:
+    """Median seconds of a 1-page evaluation with tracing and without; the trace's KiB."""
+    plain = PlaywrightEvaluator(
+        CHROMIUM, state_dir=home / "state", preview_hosts=("127.0.0.1",), traces=False
+    )
+    directory = home / "tracing"
+    directory.mkdir()
+    with_trace, without, size = [], [], 0
+    try:
+        await timed(plain, url, settings, directory)  # launches its browser
+        for _ in range(runs):
+            with_trace.append((await timed(traced, url, settings, directory))[0])
+            size = (directory / PAGES_TRACE).stat().st_size
+            (directory / PAGES_TRACE).unlink()
+            without.append((await timed(plain, url, settings, directory))[0])
+            assert not (directory / PAGES_TRACE).exists()
+    finally:
+        await plain.close()
+    return statistics.median(with_trace), statistics.median(without), size / 1024
 
 
 if __name__ == "__main__":

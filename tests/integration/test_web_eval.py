@@ -3,12 +3,14 @@ flow in the real (default) sandbox, the scripted agent, and the HTTP API that se
 evidence."""
 
 import asyncio
+import io
 import json
 import os
 import socket
 import textwrap
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,6 +161,7 @@ async def test_a_page_that_throws_on_load_fails_with_its_error_and_a_screenshot_
         "page-0.png": "screenshot",
         "page-0.txt": "page_text",
         "findings.json": "findings",
+        "trace.zip": "trace",
     }
     shot = next(artifact for artifact in read["artifacts"] if artifact["name"] == "page-0.png")
     image = await _get(server, shot["url"])
@@ -172,6 +175,33 @@ async def test_a_page_that_throws_on_load_fails_with_its_error_and_a_screenshot_
     assert page["status"] == 200
     [error] = page["seen"]["page_errors"]
     assert (error["location"]["url"], error["location"]["line"]) == ("/app.js", 2)
+    await _check_trace(server, first.id)
+    # The attempt that passed keeps no trace.
+    passed = (await _get(server, f"/api/v1/validations/{second.id}")).json()
+    assert "trace" not in {artifact["kind"] for artifact in passed["artifacts"]}
+    assert {"page-0.png", "findings.json"} <= {a["name"] for a in passed["artifacts"]}
+    findings = await _findings(server, second.id)
+    assert "trace.zip" not in findings["evaluation"]["artifacts"]  # type: ignore[index]
+
+
+async def _check_trace(server: Server, validation_id: int, *, whole: bool = True) -> set[str]:
+    """The validation's trace.zip, served with the token only, is Playwright's trace: its
+    members' names. Not `whole`: a trace cut by a timeout may hold no screenshot or snapshot
+    yet (on a loaded machine the page had not painted), only the actions and the network."""
+    url = f"/api/v1/validations/{validation_id}/artifacts/trace.zip"
+    async with httpx.AsyncClient(base_url=server.url) as anonymous:
+        assert (await anonymous.get(url)).status_code == 401
+    response = await _get(server, url)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as trace:
+        assert trace.testzip() is None
+        names = set(trace.namelist())
+    assert {"trace.trace", "trace.network"} <= names
+    if whole:
+        assert any(name.startswith("screencast/") for name in names)  # screenshots=True
+        assert any(name.startswith("resources/") for name in names)  # snapshots=True
+    return names
 
 
 async def test_a_scenario_whose_button_does_nothing_fails_at_that_step(
@@ -446,6 +476,7 @@ async def test_an_evaluation_that_outlives_its_timeout_says_where_it_was(
     assert (validation.reason or "").startswith(
         "the evaluation did not finish within 5 s (it was at page /)"
     )
+    await _check_trace(server, validation.id, whole=False)  # what the browser did until then
 
 
 async def test_a_bad_step_is_a_422_naming_it_and_nothing_is_saved(

@@ -533,11 +533,12 @@ export interface components {
          * ArtifactKind
          * @enum {string}
          */
-        ArtifactKind: "screenshot" | "findings" | "page_text" | "command_file";
+        ArtifactKind: "screenshot" | "findings" | "page_text" | "command_file" | "trace";
         /**
          * ArtifactRead
-         * @description Evidence the validation kept: a screenshot, its findings, a page's text, or a file
-         *     (a log, a report) that a failed command pointed to.
+         * @description Evidence the validation kept: a screenshot, its findings, a page's text, a file (a log,
+         *     a report) that a failed command pointed to, or the Playwright trace of a failed browser
+         *     evaluation.
          */
         ArtifactRead: {
             kind: components["schemas"]["ArtifactKind"];
@@ -2925,20 +2926,21 @@ export interface operations {
             header?: never;
             path: {
                 validation_id: number;
-                /** @description lower-case letters and digits in words joined by '-', then .png, .json, .txt or .log; at most 64 characters */
+                /** @description lower-case letters and digits in words joined by '-', then .png, .json, .txt, .log or .zip; at most 64 characters */
                 name: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The artifact: a screenshot (PNG), the findings (JSON), a page's text, or a file a failed command pointed to (text), as listed in the validation's `artifacts`. */
+            /** @description The artifact: a screenshot (PNG), the findings (JSON), a page's text, a file a failed command pointed to (text), or a Playwright trace of a failed browser evaluation (zip; open it with `npx playwright show-trace`; its page content is not masked), as listed in the validation's `artifacts`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": unknown;
+                    "application/zip": string;
                     "image/png": string;
                     "text/plain": string;
                 };

@@ -141,6 +141,31 @@ describe("BrowserEvaluation", () => {
     expect(screen.queryByRole("region", { name: "AI judge" })).toBeNull();
   });
 
+  it("labels the scenarios from the plan and says which of its checks were not run", async () => {
+    const server = serveEvaluation();
+    const outcome = { index: 0, action: "goto /", expected: "GET / loads", seen: "loaded", passed: true };
+    const missing = { index: 1, action: 'click "Buy"', expected: "a button named Buy", seen: "none", passed: false };
+    const seen = { console_errors: [], page_errors: [], failed_requests: [], blocked_requests: [] };
+    const run = { seen, text: "", screenshot: null, text_artifact: null };
+    const scenarios = [
+      { ...run, name: "from the plan: own", steps: [outcome], from_plan: false },
+      { ...run, name: "from the plan: Buy", steps: [outcome, missing], from_plan: true },
+    ];
+    const note = "the plan's acceptance checks could not be read: 0.steps: <i>bad</i>";
+    server.on("GET /api/v1/validations/3/artifacts/findings.json", {
+      body: { ...findings, plan: { first_scenario: 1, notes: [note] }, evaluation: { ...findings.evaluation, scenarios } },
+    });
+    renderWithCache(<ValidationView listed={evaluated} attempts={3} pullRequest={null} />);
+    const planned = await screen.findByRole("region", { name: "Findings of scenario Buy from the plan" });
+    expect(within(planned).getByRole("heading")).toHaveTextContent("Scenario “Buy” from the plan: failed at step 1");
+    // A project's own scenario keeps its name as written, whatever it is.
+    const own = screen.getByRole("region", { name: "Findings of scenario from the plan: own" });
+    expect(within(own).getByRole("heading")).toHaveTextContent("Scenario “from the plan: own”: passed");
+    const unread = screen.getByRole("list", { name: "Not run from the plan" });
+    expect(within(unread).getByText(note)).toBeInTheDocument();
+    expect(unread.querySelector("i")).toBeNull();
+  });
+
   it("shows findings of a shape it does not know as JSON", async () => {
     const server = serveEvaluation();
     server.on("GET /api/v1/validations/3/artifacts/findings.json", { body: { verdict: "odd", pages: 2 } });

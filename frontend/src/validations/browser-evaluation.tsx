@@ -1,5 +1,6 @@
 // A validation's browser evaluation: the web_eval step's summary, and the evidence it kept
-// (screenshots, the findings, each page's text), each artifact fetched with the token.
+// (screenshots, the findings, each page's text, Playwright traces of a failure), each artifact
+// fetched with the token.
 import { useQuery } from "@tanstack/react-query";
 import { FileText } from "lucide-react";
 import { api } from "../api/client";
@@ -9,6 +10,7 @@ import { Problem, errorText } from "../controls/problem";
 import { artifactLabel, useArtifactUrl } from "./artifacts";
 import { readFindings } from "./findings";
 import { FindingsList } from "./findings-list";
+import { PlaywrightTraces } from "./playwright-traces";
 import { ScreenshotGallery } from "./screenshot-gallery";
 
 export function BrowserEvaluation({ validation }: { validation: Validation }) {
@@ -20,6 +22,7 @@ export function BrowserEvaluation({ validation }: { validation: Validation }) {
   const screenshots = artifacts.filter((artifact) => artifact.kind === "screenshot");
   const findings = artifacts.filter((artifact) => artifact.kind === "findings");
   const pageTexts = artifacts.filter((artifact) => artifact.kind === "page_text");
+  const traces = artifacts.filter((artifact) => artifact.kind === "trace");
   return (
     <section aria-labelledby={`browser-evaluation-${validation.id}`} className="space-y-2">
       <h4 id={`browser-evaluation-${validation.id}`} className="text-sm font-semibold">
@@ -44,6 +47,7 @@ export function BrowserEvaluation({ validation }: { validation: Validation }) {
           ))}
         </ul>
       )}
+      {traces.length > 0 && <PlaywrightTraces validationId={validation.id} traces={traces} />}
     </section>
   );
 }

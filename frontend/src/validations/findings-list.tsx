@@ -21,6 +21,15 @@ export function FindingsList({ findings }: { findings: Findings }) {
           ))}
         </ul>
       )}
+      {findings.planNotes.length > 0 && (
+        <ul aria-label="Not run from the plan" className="list-disc space-y-0.5 pl-5 text-amber-800">
+          {findings.planNotes.map((note, index) => (
+            <li key={index} className="break-words">
+              {note}
+            </li>
+          ))}
+        </ul>
+      )}
       {findings.judge && <JudgeVerdict judge={findings.judge} />}
       {findings.pages.map((page, index) => (
         <PageFindingsItem key={`page-${index}`} page={page} />
@@ -76,9 +85,17 @@ function PageFindingsItem({ page }: { page: PageFindings }) {
 function ScenarioFindingsItem({ run }: { run: ScenarioFindings }) {
   const failed = run.steps.find((step) => !step.passed);
   return (
-    <section aria-label={`Findings of scenario ${run.name}`}>
+    <section aria-label={`Findings of scenario ${run.name}${run.fromPlan ? " from the plan" : ""}`}>
       <h5 className="font-medium break-words">
-        Scenario “{run.name}”: {failed ? `failed at step ${failed.index}` : "passed"}
+        Scenario “{run.name}”
+        {run.fromPlan && (
+          <>
+            {" "}
+            <span className="rounded bg-indigo-50 px-1.5 py-0.5 text-xs font-normal text-indigo-800">from the plan</span>
+          </>
+        )}
+        :{" "}
+        {failed ? `failed at step ${failed.index}` : "passed"}
       </h5>
       <ol className="list-none space-y-0.5 pl-3">
         {run.steps.map((step) => (

@@ -13,7 +13,9 @@ export type PageFindings = { path: string; status: number | null; error: string 
 
 export type ScenarioStep = { index: number; action: string; expected: string; seen: string; passed: boolean };
 
-export type ScenarioFindings = { name: string; steps: ScenarioStep[]; seen: Observed };
+/** `fromPlan`: one of the acceptance checks the run's plan listed; `name` is then its own name,
+ * without the "from the plan: " it was played under. */
+export type ScenarioFindings = { name: string; fromPlan: boolean; steps: ScenarioStep[]; seen: Observed };
 
 /** The AI judge's judgement: a verdict with the model's reasons, or none and why not. */
 export type JudgeFindings = {
@@ -28,6 +30,7 @@ export type Findings = {
   passed: boolean | null;
   problems: string[];
   judge: JudgeFindings | null; // null: the project did not ask for the AI judge
+  planNotes: string[]; // why some of the plan's acceptance checks were not run
   pages: PageFindings[];
   scenarios: ScenarioFindings[];
 };
@@ -82,6 +85,11 @@ function observed(value: unknown, ownPath: string | null = null): Observed {
 }
 
 const VERDICTS = ["meets", "does_not_meet", "unsure"] as const;
+const PLAN_PREFIX = "from the plan: ";
+
+function scenarioName(name: string, fromPlan: boolean): string {
+  return fromPlan && name.startsWith(PLAN_PREFIX) ? name.slice(PLAN_PREFIX.length) : name;
+}
 
 function judgeFindings(value: unknown): JudgeFindings | null {
   const judge = fields(value);
@@ -106,12 +114,14 @@ export function readFindings(json: unknown): Findings | null {
     passed: typeof body.passed === "boolean" ? body.passed : null,
     problems: list(body.problems).filter((problem): problem is string => typeof problem === "string"),
     judge: judgeFindings(body.judge),
+    planNotes: list(fields(body.plan)?.notes).filter((note): note is string => typeof note === "string"),
     pages: each(evaluation.pages, (page) => {
       const path = text(page.path);
       return { path, status: numberOrNull(page.status), error: typeof page.error === "string" ? page.error : null, seen: observed(page.seen, path) };
     }),
     scenarios: each(evaluation.scenarios, (run) => ({
-      name: text(run.name),
+      name: scenarioName(text(run.name), run.from_plan === true),
+      fromPlan: run.from_plan === true,
       steps: each(run.steps, (step) => ({
         index: typeof step.index === "number" ? step.index : 0,
         action: text(step.action),

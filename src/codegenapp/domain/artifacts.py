@@ -1,6 +1,6 @@
-"""What a validation keeps as evidence (screenshots, findings, page texts, the files a failed
-command pointed to), and how those files may be named: a strict pattern, so that a name from
-a request can never be a path."""
+"""What a validation keeps as evidence (screenshots, findings, page texts, Playwright traces, the
+files a failed command pointed to), and how those files may be named: a strict pattern, so that
+a name from a request can never be a path."""
 
 import re
 from enum import StrEnum
@@ -8,7 +8,7 @@ from enum import StrEnum
 MAX_NAME_LENGTH = 64
 # Lower-case words joined by '-', one extension: "page-1.png", "findings.json". No '/', no
 # leading dot, no '..': a name is always one plain file in the validation's own directory.
-NAME_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*\.(png|json|txt|log)"
+NAME_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*\.(png|json|txt|log|zip)"
 _NAME = re.compile(NAME_PATTERN)
 
 
@@ -17,6 +17,7 @@ class ArtifactKind(StrEnum):
     FINDINGS = "findings"
     PAGE_TEXT = "page_text"
     COMMAND_FILE = "command_file"  # a log or report a failed command pointed to
+    TRACE = "trace"  # a Playwright trace of a browser context (kept when web_eval failed)
 
 
 _KINDS = {
@@ -24,15 +25,17 @@ _KINDS = {
     "json": ArtifactKind.FINDINGS,
     "txt": ArtifactKind.PAGE_TEXT,
     "log": ArtifactKind.COMMAND_FILE,
+    "zip": ArtifactKind.TRACE,
 }
 MEDIA_TYPES = {
     ArtifactKind.SCREENSHOT: "image/png",
     ArtifactKind.FINDINGS: "application/json",
     ArtifactKind.PAGE_TEXT: "text/plain; charset=utf-8",
     ArtifactKind.COMMAND_FILE: "text/plain; charset=utf-8",
+    ArtifactKind.TRACE: "application/zip",
 }
 NAME_RULE = (
-    "lower-case letters and digits in words joined by '-', then .png, .json, .txt or .log; "
+    "lower-case letters and digits in words joined by '-', then .png, .json, .txt, .log or .zip; "
     f"at most {MAX_NAME_LENGTH} characters"
 )
 
@@ -58,3 +61,6 @@ def command_file_artifact(check: str, number: int) -> str:
 
 
 FINDINGS = "findings.json"
+PAGES_TRACE = "trace.zip"
+"""The Playwright trace of the context the pages were visited in; a scenario's is
+`scenario_artifact(index, "zip")`."""

@@ -282,7 +282,8 @@ async def _attempt(
     settings = projects.settings_of(project)
     web_eval = settings.validation_settings.web_eval
     judged = web_eval is not None and web_eval.judge is not False
-    goal, plan = await _goal_and_plan(validation.agent_run_id) if judged else (None, None)
+    # The plan may hold acceptance checks: web_eval runs them, or says they need it.
+    goal, plan = await _goal_and_plan(validation.agent_run_id)
     ctx = StepContext(
         validation_id=validation.id,
         kind=ValidationKind(validation.kind),
@@ -306,7 +307,7 @@ async def _attempt(
 
 async def _goal_and_plan(agent_run_id: int | None) -> tuple[str | None, str | None]:
     """The goal of the validation's agent run and the plan a person confirmed, for the AI
-    judge; (None, None) without an agent run."""
+    judge and the plan's acceptance checks; (None, None) without an agent run (no read)."""
     if agent_run_id is None:
         return None, None
     async with current().database.read() as session:

@@ -56,7 +56,8 @@ class StepContext:
     artifacts_root: Path | None = None  # where validations keep their evidence
     judge: Judge | None = None  # the AI judge of web_eval, if this server has one
     # What the validation's agent run was asked, and the plan a person confirmed: what the AI
-    # judge judges against. None: no agent run (a pull request from elsewhere, a baseline).
+    # judge judges against, and where web_eval finds the plan's acceptance checks. None: no
+    # agent run (a pull request from elsewhere, a baseline).
     goal: str | None = None
     plan: str | None = None
 

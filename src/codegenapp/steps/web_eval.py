@@ -2,21 +2,26 @@
 project's scenarios (`validation_settings.web_eval`), once the health check said it is up.
 
 What the browser saw is kept as the validation's artifacts (screenshots, page texts,
-findings.json) and told in the step's log; a failure hands the agent the same text: which
-page or scenario step failed, the errors with their source locations, the failed requests,
-and the failing page's text. Unset `web_eval`: the step is skipped, visibly. With
-`web_eval.judge`, an AI judge looks at what the browser kept too (`web_judge`).
+findings.json, and when the step failed Playwright traces: `web_traces`) and told in the step's
+log; a failure hands the agent the same text: which page or scenario step failed, the errors
+with their source locations, the failed requests, and the failing page's text. Unset
+`web_eval`: the step is skipped, visibly. With `web_eval.judge`, an AI judge looks at what the
+browser kept too (`web_judge`). The acceptance checks of the run's confirmed plan are played
+after the project's scenarios, as any of them (`domain/acceptance.py`); they need `web_eval` to
+run.
 """
 
 import asyncio
 from pathlib import Path
 
 from codegenapp import artifacts
+from codegenapp.domain import acceptance
+from codegenapp.domain.acceptance import AcceptanceChecks
 from codegenapp.domain.artifacts import FINDINGS, ArtifactKind, artifact_kind
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.states import CheckName, CheckStatus, StepStatus
 from codegenapp.domain.web_eval_settings import WebEvalSettings
-from codegenapp.drivers.evaluator import Evaluation, Evaluator, Judgement
+from codegenapp.drivers.evaluator import Evaluation, Evaluator
 from codegenapp.drivers.evaluator.report import (
     findings_json,
     judge_summary,
@@ -25,7 +30,7 @@ from codegenapp.drivers.evaluator.report import (
     summary,
 )
 from codegenapp.files import read_regular_file, write_private
-from codegenapp.steps import StepContext, StepResult, web_judge
+from codegenapp.steps import StepContext, StepResult, web_judge, web_traces
 from codegenapp.steps.log import StepLog
 
 NOT_CONFIGURED = "not configured: validation_settings.web_eval is not set"
@@ -38,8 +43,11 @@ MAX_TEXT_ARTIFACT_BYTES = 1024 * 1024
 
 async def run(ctx: StepContext, log: StepLog) -> StepResult:
     settings = ctx.settings.validation_settings.web_eval
+    checks = acceptance.acceptance_checks(ctx.plan)
     if settings is None:
         await log.note(NOT_CONFIGURED)
+        if checks.listed:
+            await log.note(acceptance.NEEDS_WEB_EVAL)
         return StepResult(
             StepStatus.SKIPPED, NOT_CONFIGURED, {CheckName.WEB_EVAL: CheckStatus.SKIPPED}
         )
@@ -57,28 +65,42 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
     if unjudgeable is not None:  # no browser started for a step that cannot pass here
         await log.note(unjudgeable)
         return StepResult(StepStatus.FAILED, unjudgeable, infrastructure_error=True)
+    from_plan = len(settings.scenarios) if checks.listed else None
+    settings = acceptance.with_checks(settings, checks)
     base_url = await ctx.sandbox.endpoint(ctx.require_handle(), deployment.port)
     directory = await asyncio.to_thread(artifacts.fresh_dir, ctx.artifacts_root, ctx.validation_id)
     timeout = min(float(settings.timeout_seconds), ctx.remaining())
     await log.note(
         f"headless Chromium ({ctx.evaluator.name}) on port {deployment.port} ({base_url} from "
-        f"here): {_plan(settings)}, for at most {timeout:g} s; it reaches nothing but the preview"
+        f"here): {_plan(settings, checks)}, for at most {timeout:g} s; it reaches nothing but "
+        "the preview"
     )
     evaluation = await _evaluate(ctx.evaluator, base_url, settings, directory, timeout)
     judgement = await web_judge.judge(ctx, settings, evaluation, directory)
     found = problems(evaluation, settings) + web_judge.gate_problems(judgement, settings)
-    text = render(evaluation, settings, found, judgement)
+    unanswered = web_judge.gate_unanswered(judgement, settings)
+    failed = bool(found) or unanswered is not None
+    evaluation = await web_traces.settle(directory, evaluation, log, keep=failed)
+    text = render(evaluation, settings, found, judgement, plan_notes=checks.notes)
     await log.write(text)
-    gate = settings.judge == "gate"
-    await asyncio.to_thread(_keep, directory, evaluation, found, judgement, ctx.masker, gate)
+    findings = findings_json(
+        evaluation,
+        found,
+        judgement,
+        gate=settings.judge == "gate",
+        from_plan=from_plan,
+        plan_notes=checks.notes,
+    )
+    await asyncio.to_thread(_keep, directory, evaluation, findings, ctx.masker)
     if found:
         return _failed(summary(found), text)
-    unanswered = web_judge.gate_unanswered(judgement, settings)
     if unanswered is not None:
         return StepResult(StepStatus.FAILED, unanswered, infrastructure_error=True)
-    done = f"{_plan(settings)} passed in {evaluation.duration_ms / 1000:.1f} s"
+    done = f"{_plan(settings, checks)} passed in {evaluation.duration_ms / 1000:.1f} s"
     if judgement is not None:
         done += f"; {judge_summary(judgement)}"
+    if checks.notes:
+        done += "; some of the plan's acceptance checks were not run (see the log)"
     return StepResult(StepStatus.PASSED, done, {CheckName.WEB_EVAL: CheckStatus.PASSED})
 
 
@@ -94,25 +116,19 @@ async def _evaluate(
         return await evaluator.evaluate(base_url, settings, directory, timeout=timeout)
 
 
-def _plan(settings: WebEvalSettings) -> str:
+def _plan(settings: WebEvalSettings, checks: AcceptanceChecks) -> str:
+    """What is evaluated: "1 page and 3 scenarios (2 from the plan)"."""
     pages, scenarios = len(settings.pages), len(settings.scenarios)
     said = [f"{pages} page{'' if pages == 1 else 's'}"] if pages else []
     if scenarios:
         said.append(f"{scenarios} scenario{'' if scenarios == 1 else 's'}")
-    return " and ".join(said)
+    planned = f" ({len(checks.scenarios)} {acceptance.LABEL})" if checks.scenarios else ""
+    return " and ".join(said) + planned
 
 
-def _keep(
-    directory: Path,
-    evaluation: Evaluation,
-    found: list[str],
-    judgement: Judgement | None,
-    masker: Masker,
-    gate: bool,
-) -> None:
+def _keep(directory: Path, evaluation: Evaluation, findings: str, masker: Masker) -> None:
     """Store the findings; mask the page texts as every stored log is masked (a page may
     print a secret it was given)."""
-    findings = findings_json(evaluation, found, judgement, gate=gate)
     write_private(directory / FINDINGS, masker.mask(findings).encode())
     for name in evaluation.artifacts:
         if artifact_kind(name) is ArtifactKind.PAGE_TEXT:

@@ -123,10 +123,12 @@ async def step_log(validation_id: IdPath, step: StepName, session: SessionDep) -
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
                 "application/json": {"schema": {}},
                 "text/plain": {"schema": {"type": "string"}},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
             },
             "description": "The artifact: a screenshot (PNG), the findings (JSON), a page's "
-            "text, or a file a failed command pointed to (text), as listed in the "
-            "validation's `artifacts`.",
+            "text, a file a failed command pointed to (text), or a Playwright trace of a "
+            "failed browser evaluation (zip; open it with `npx playwright show-trace`; its "
+            "page content is not masked), as listed in the validation's `artifacts`.",
         },
         **NOT_FOUND,
     },

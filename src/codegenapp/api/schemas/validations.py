@@ -53,8 +53,9 @@ class PullRequestSummary(BaseModel):
 
 
 class ArtifactRead(BaseModel):
-    """Evidence the validation kept: a screenshot, its findings, a page's text, or a file
-    (a log, a report) that a failed command pointed to."""
+    """Evidence the validation kept: a screenshot, its findings, a page's text, a file (a log,
+    a report) that a failed command pointed to, or the Playwright trace of a failed browser
+    evaluation."""
 
     name: str
     kind: ArtifactKind

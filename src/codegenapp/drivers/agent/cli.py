@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
+from codegenapp.domain import acceptance
 from codegenapp.domain.agent_settings import AgentSettings, CliAgentSettings
 from codegenapp.domain.masking import Masker
 from codegenapp.domain.repositories import ForgeKind
@@ -330,7 +331,8 @@ def first_prompt(task: AgentTask, *, plan_only: bool) -> str:
     if plan_only:
         how = (
             "This pass is plan-only: print a numbered plan of what you would change, and change "
-            "no file. A person reads the plan before you are asked to carry it out."
+            "no file. A person reads the plan before you are asked to carry it out.\n\n"
+            + acceptance.HOW_TO_LIST
         )
     else:
         how = (

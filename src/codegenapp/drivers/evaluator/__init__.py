@@ -3,8 +3,8 @@ what the browser kept.
 
 Implementations: `playwright` (the system's headless Chromium); the Judge: `llm` (an
 OpenAI-compatible chat API that reads images). An evaluation only observes:
-it says what the browser saw, page by page and step by step, and writes screenshots and page
-texts as artifacts; whether that passes is `report.verdict`'s to say, under the project's
+it says what the browser saw, page by page and step by step, and writes screenshots, page
+texts and traces as artifacts; whether that passes is `report.verdict`'s to say, under the project's
 settings. The browser loads code the pull request wrote: it reaches the preview's origin and
 nothing else (docs/adr/0014-browser-isolation.md).
 
@@ -143,8 +143,10 @@ class Evaluator(Protocol):
         self, base_url: str, settings: WebEvalSettings, artifacts_dir: Path, *, timeout: float
     ) -> Evaluation:
         """Open `settings.pages` and play `settings.scenarios` on the preview at `base_url`
-        (no trailing slash), writing screenshots and page texts into `artifacts_dir` (which
-        exists). Within `timeout` seconds: past it, return what was seen, `timed_out`.
+        (no trailing slash), writing screenshots, page texts and a trace of each browser
+        context (kind `trace`, unmasked: the caller keeps it or deletes it) into
+        `artifacts_dir` (which exists). Within `timeout` seconds: past it, return what was
+        seen, `timed_out`, its traces included.
         Nothing but `base_url`'s origin is reachable from the pages. Safe to call again (it
         overwrites its artifacts). Raise `EvaluatorUnavailable` if the browser cannot run."""
         ...

@@ -10,6 +10,11 @@ Why each layer (docs/adr/0014-browser-isolation.md):
   elsewhere (a preconnect, a WebSocket, WebRTC over TCP) fails to connect. Playwright's routes
   come first and refuse, and report, every request for another origin.
 - DNS answers nothing but the preview's hosts; WebRTC may not use UDP outside the proxy.
+
+Playwright's driver keeps the working files of every trace (screencast frames, resources) in
+the browser's traces directory until the browser closes, which a warm browser never does: this
+process's own directory, emptied whenever no context is open (every trace's zip is written by
+then), removed when the browser closes.
 """
 
 import asyncio
@@ -17,7 +22,9 @@ import contextlib
 import logging
 import os
 import shlex
+import shutil
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -93,24 +100,43 @@ class WarmBrowser:
         self._browser: Browser | None = None
         self._dead_end: socket.socket | None = None
         self._group: BrowserGroup | None = None  # its limits, made at the first launch as root
+        self._traces_dir: Path | None = None  # made at the first launch
+        self._open = 0  # contexts given out and not yet released
 
     async def context(self, base_url: str, on_blocked: OnBlocked) -> BrowserContext:
-        """A fresh context from which only `base_url`'s origin can be reached."""
+        """A fresh context from which only `base_url`'s origin can be reached. The caller
+        closes it, then calls `release` (not if this raised)."""
         browser = await self._warm()
         assert self._dead_end is not None
         preview = urlsplit(base_url)
         proxy_port = self._dead_end.getsockname()[1]
-        context = await browser.new_context(
-            base_url=base_url,
-            viewport=VIEWPORT,
-            service_workers="block",  # a worker's requests could escape the routes below
-            accept_downloads=False,
-            # host:port, not the host alone: the bypass then keeps every other port on the
-            # preview's host (our API, PostgreSQL, Redis on loopback) behind the dead proxy.
-            proxy={"server": f"http://127.0.0.1:{proxy_port}", "bypass": preview.netloc},
-        )
-        await _keep_to(context, origin_of(base_url), on_blocked)
+        context: BrowserContext | None = None
+        try:
+            context = await browser.new_context(
+                base_url=base_url,
+                viewport=VIEWPORT,
+                service_workers="block",  # a worker's requests could escape the routes below
+                accept_downloads=False,
+                # host:port, not the host alone: the bypass then keeps every other port on the
+                # preview's host (our API, PostgreSQL, Redis on loopback) behind the dead proxy.
+                proxy={"server": f"http://127.0.0.1:{proxy_port}", "bypass": preview.netloc},
+            )
+            await _keep_to(context, origin_of(base_url), on_blocked)
+        except BaseException:
+            if context is not None:
+                with contextlib.suppress(PlaywrightError):
+                    await context.close()
+            await self.release()
+            raise
         return context
+
+    async def release(self) -> None:
+        """A context given out is closed. When none is left open, no trace is being recorded:
+        the working files of those recorded so far go."""
+        async with self._lock:
+            self._open -= 1
+            if self._open == 0 and self._traces_dir is not None:
+                await asyncio.to_thread(_empty, self._traces_dir)
 
     async def close(self) -> None:
         async with self._lock:
@@ -128,14 +154,24 @@ class WarmBrowser:
             if self._group is not None:
                 await asyncio.to_thread(self._group.remove)
                 self._group = None
+            if self._traces_dir is not None:
+                await asyncio.to_thread(shutil.rmtree, self._traces_dir, True)
+                self._traces_dir = None
 
     async def _warm(self) -> Browser:
         async with self._lock:
+            # Counted under the lock, before the context exists: `release` never empties the
+            # traces directory under a context about to start tracing.
+            self._open += 1
             if self._browser is not None and self._browser.is_connected():
                 return self._browser
             if self._browser is not None:
                 log.warning("the browser went away; starting it again")
-            self._browser = await self._launch()
+            try:
+                self._browser = await self._launch()
+            except BaseException:
+                self._open -= 1
+                raise
             return self._browser
 
     async def _launch(self) -> Browser:
@@ -150,11 +186,14 @@ class WarmBrowser:
         if self._playwright is None:
             self._playwright = await async_playwright().start()
         hosts = " , ".join(f"EXCLUDE {host}" for host in self._preview_hosts)
+        if self._traces_dir is None:  # 0700; written by Playwright's driver, not the browser
+            self._traces_dir = Path(tempfile.mkdtemp(prefix="codegenapp-traces-"))
         try:
             return await self._playwright.chromium.launch(
                 executable_path=await asyncio.to_thread(self._executable),
                 args=[*FLAGS, f"--host-resolver-rules=MAP * ~NOTFOUND , {hosts}"],
                 chromium_sandbox=True,
+                traces_dir=self._traces_dir,
                 timeout=60_000,
             )
         except PlaywrightError as error:
@@ -180,6 +219,20 @@ class WarmBrowser:
             temporary.chmod(0o700)
             temporary.replace(launcher)
         return str(launcher)
+
+
+def _empty(directory: Path) -> None:
+    """Remove what `directory` holds (not itself: Playwright writes into it)."""
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        with contextlib.suppress(FileNotFoundError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
 
 async def _keep_to(context: BrowserContext, origin: str, on_blocked: OnBlocked) -> None:

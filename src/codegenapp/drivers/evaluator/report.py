@@ -10,7 +10,7 @@ URLs on the preview read as paths ("/app.js:3:9"): an agent can find them in its
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from codegenapp.domain.web_eval_settings import WebEvalSettings
 from codegenapp.drivers.evaluator import (
@@ -98,12 +98,18 @@ def render(
     settings: WebEvalSettings,
     found: list[str],
     judgement: Judgement | None = None,
+    *,
+    plan_notes: Sequence[str] = (),
 ) -> str:
     """The evaluation as a person (or an agent) reads it; the judge's part near the top, where
-    a condensed log keeps it."""
+    a condensed log keeps it, and so are `plan_notes` (why some of the plan's acceptance
+    checks were not run)."""
     verdict = "passed" if not found else f"failed: {_count(found, 'problem')}"
     lines = [f"web_eval {verdict} (in {evaluation.duration_ms / 1000:.1f} s)"]
     lines += [f"  {number}. {problem}" for number, problem in enumerate(found, 1)]
+    if plan_notes:
+        lines.append("Not run from the plan:")
+        lines += [f"  - {note}" for note in plan_notes]
     if judgement is not None:
         lines.append(judge_words(judgement, settings))
         lines += [f"  - {reason}" for reason in judgement.reasons]
@@ -129,14 +135,23 @@ def findings_json(
     judgement: Judgement | None = None,
     *,
     gate: bool = False,
+    from_plan: int | None = None,
+    plan_notes: Sequence[str] = (),
 ) -> str:
     """Everything that was seen, and the verdict, as the findings artifact holds it; `judge`
-    is null when the project did not ask for the AI judge."""
+    is null when the project did not ask for the AI judge. `from_plan`: the index of the
+    first scenario from the plan's acceptance checks (each scenario says `from_plan`); None
+    when the plan listed none (then `plan` is null)."""
+    seen = dataclasses.asdict(evaluation)
+    for index, run in enumerate(seen["scenarios"]):
+        run["from_plan"] = from_plan is not None and index >= from_plan
+    plan = None if from_plan is None else {"first_scenario": from_plan, "notes": list(plan_notes)}
     body = {
         "passed": not found,
         "problems": found,
         "judge": _judge_json(judgement, gate=gate) if judgement is not None else None,
-        "evaluation": dataclasses.asdict(evaluation),
+        "plan": plan,
+        "evaluation": seen,
     }
     return json.dumps(body, indent=2, ensure_ascii=False)
 
