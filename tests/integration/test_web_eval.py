@@ -18,7 +18,7 @@ import httpx
 import pytest
 from tests.conftest import Server, SettingsFactory, serve
 from tests.support.projects import make_repository, recipe_text
-from tests.support.waiting import run_settled
+from tests.support.waiting import run_settled, until
 
 from codegenapp import artifacts
 from codegenapp.db.queries import validations
@@ -29,7 +29,13 @@ from codegenapp.domain.project_settings import (
     ProjectSettings,
     ValidationSettings,
 )
-from codegenapp.domain.states import AgentRunStatus, CheckName, StepName, ValidationStatus
+from codegenapp.domain.states import (
+    AgentRunStatus,
+    CheckName,
+    StepName,
+    ValidationKind,
+    ValidationStatus,
+)
 from codegenapp.domain.web_eval_settings import WebEvalSettings
 from codegenapp.flows import actions
 from codegenapp.flows import projects as project_flows
@@ -477,6 +483,75 @@ async def test_an_evaluation_that_outlives_its_timeout_says_where_it_was(
         "the evaluation did not finish within 5 s (it was at page /)"
     )
     await _check_trace(server, validation.id, whole=False)  # what the browser did until then
+
+
+HOME = "<html><body><h1>Shop</h1><p>Welcome to the shop.</p></body></html>"
+PLAIN_ABOUT = "<html><body><h1>About us</h1><p>We sell things.</p></body></html>"
+DARK_ABOUT = (
+    "<html><body style='margin:0;background:#1e3a8a;color:#fde047;min-height:100vh'>"
+    "<h1 style='font-size:120px'>About us, redone</h1></body></html>"
+)
+
+
+async def test_a_large_change_on_a_page_the_goal_does_not_mention_is_reported_not_failed(
+    server: Server, tmp_path: Path
+) -> None:
+    before = app({"/": (200, HTML, HOME), "/about": (200, HTML, PLAIN_ABOUT)})
+    after = app({"/": (200, HTML, HOME), "/about": (200, HTML, DARK_ABOUT)})
+    repo = make_repository(tmp_path / "repo", {"web.py": before})
+    settings = _settings(WebEvalSettings(pages=["/", "/about"]))
+    compared = settings.validation_settings.model_copy(
+        update={"validate_base_branch": True, "auto_merge": False}
+    )
+    project = await project_flows.create_project(
+        name=f"web-{tmp_path.name}",
+        repository=str(repo),
+        default_branch="main",
+        agent=ScriptedAgentSettings(recipe=recipe_text([{"files": {"web.py": after}}])),
+        settings=settings.model_copy(update={"validation_settings": compared}),
+    )
+
+    async def baseline() -> ValidationRow | None:
+        async with server.runtime.database.read() as session:
+            rows, _ = await validations.list_validations(
+                session, project_id=project.id, kind=ValidationKind.BASELINE.value
+            )
+        return rows[0] if rows and ValidationStatus(rows[0].status).is_final else None
+
+    base = await until(server.runtime, baseline, timeout=180)  # created with the project
+    assert base.status == ValidationStatus.PASSED, base.reason
+    run = await actions.start_run(project_id=project.id, goal="Greet visitors on the home page")
+    run = await run_settled(server.runtime, run.id, timeout=180)
+    async with server.runtime.database.read() as session:
+        [validation], _ = await validations.list_validations(session, agent_run_id=run.id)
+        step = await validations.get_step(session, validation.id, StepName.WEB_EVAL)
+
+    assert validation.status == ValidationStatus.PASSED, validation.reason
+    label = f"main at {base.head_sha[:7]}"
+    findings = await _findings(server, validation.id)
+    changes = {change["path"]: change for change in findings["visual_changes"]}  # type: ignore[attr-defined]
+    assert set(changes) == {"/", "/about"}
+    about, home = changes["/about"], changes["/"]
+    assert (about["large"], about["mentioned"], about["base"]) == (True, False, label)
+    assert (about["screenshot"], about["base_screenshot"]) == ("page-1.png", "base-page-1.png")
+    assert about["changed"] >= 0.5
+    assert (home["large"], home["mentioned"]) == (False, True)
+    assert home["changed"] < 0.1
+    assert findings["passed"] is True  # reported, not failed
+    assert step is not None
+    percent = f"{about['changed']:.0%}"
+    assert (
+        f"page /about: {percent} of its pixels differ from the base branch ({label}), and the "
+        "goal does not mention it: reported, not failed"
+    ) in step.log
+    read = (await _get(server, f"/api/v1/validations/{validation.id}")).json()
+    kinds = {artifact["name"]: artifact["kind"] for artifact in read["artifacts"]}
+    assert kinds["base-page-1.png"] == kinds["base-page-0.png"] == "screenshot"
+    image = await _get(server, f"/api/v1/validations/{validation.id}/artifacts/base-page-1.png")
+    assert image.status_code == 200
+    original = await _get(server, f"/api/v1/validations/{base.id}/artifacts/page-1.png")
+    assert image.content == original.content
+    assert image.content.startswith(PNG_MAGIC)
 
 
 async def test_a_bad_step_is_a_422_naming_it_and_nothing_is_saved(

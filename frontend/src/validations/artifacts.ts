@@ -6,11 +6,12 @@ import { api } from "../api/client";
 import { queryKeys } from "../api/query-keys";
 
 /** "page-0.png" → "page 1", "scenario-1.txt" → "scenario 2": the evaluator counts from 0,
- * a person from 1. Any other name is shown as it is. */
+ * a person from 1; "base-page-0.png" → "page 1 on the base branch" (web_eval's before/after).
+ * Any other name is shown as it is. */
 export function artifactLabel(name: string): string {
-  const numbered = /^(page|scenario)-(\d+)\.[a-z]+$/.exec(name);
+  const numbered = /^(base-)?(page|scenario)-(\d+)\.[a-z]+$/.exec(name);
   if (!numbered) return name;
-  return `${numbered[1]} ${Number(numbered[2]) + 1}`;
+  return `${numbered[2]} ${Number(numbered[3]) + 1}${numbered[1] ? " on the base branch" : ""}`;
 }
 
 /** The artifact's content as a blob URL, null until it has loaded (or while `enabled` is false).

@@ -12,6 +12,7 @@ import { readFindings } from "./findings";
 import { FindingsList } from "./findings-list";
 import { PlaywrightTraces } from "./playwright-traces";
 import { ScreenshotGallery } from "./screenshot-gallery";
+import { VisualChanges } from "./visual-changes";
 
 export function BrowserEvaluation({ validation }: { validation: Validation }) {
   const evaluation = validation.steps.find((step) => step.name === "web_eval");
@@ -65,7 +66,10 @@ function FindingsArtifact({ validationId, name }: { validationId: number; name: 
     <details open className="rounded-md border border-slate-200 p-3">
       <summary className="cursor-pointer text-sm font-semibold">Findings</summary>
       {findings ? (
-        <FindingsList findings={findings} />
+        <>
+          <FindingsList findings={findings} />
+          <VisualChanges validationId={validationId} changes={findings.visualChanges} />
+        </>
       ) : (
         // Not the shape this dashboard knows (a newer evaluator?): shown as it is, still as text.
         <pre className="mt-2 max-h-80 overflow-auto whitespace-pre-wrap break-words font-mono text-xs">

@@ -26,6 +26,18 @@ export type JudgeFindings = {
   noVerdict: string | null;
 };
 
+/** A page's screenshot against the base branch's (web_eval's before/after): reported, never a
+ * failure. `large` and not `mentioned` is what a person should look at. */
+export type VisualChange = {
+  path: string;
+  changed: number; // 0 … 1, of the pixels
+  screenshot: string; // artifact names, both of this validation
+  baseScreenshot: string;
+  base: string; // "main at abc1234"
+  mentioned: boolean; // the goal or plan names the page
+  large: boolean;
+};
+
 export type Findings = {
   passed: boolean | null;
   problems: string[];
@@ -33,6 +45,7 @@ export type Findings = {
   planNotes: string[]; // why some of the plan's acceptance checks were not run
   pages: PageFindings[];
   scenarios: ScenarioFindings[];
+  visualChanges: VisualChange[]; // none: not a pull request, or no base to compare with
 };
 
 type Fields = Record<string, unknown>;
@@ -84,6 +97,26 @@ function observed(value: unknown, ownPath: string | null = null): Observed {
   };
 }
 
+// An artifact's name as the API accepts it (domain/artifacts.py NAME_PATTERN), a PNG here: a name
+// that is not one is dropped rather than put in a URL.
+const SCREENSHOT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*\.png$/;
+
+function visualChange(change: Fields): VisualChange | null {
+  const { screenshot, base_screenshot: baseScreenshot } = change;
+  if (typeof screenshot !== "string" || !SCREENSHOT_NAME.test(screenshot)) return null;
+  if (typeof baseScreenshot !== "string" || !SCREENSHOT_NAME.test(baseScreenshot)) return null;
+  if (typeof change.changed !== "number") return null;
+  return {
+    path: text(change.path),
+    changed: Math.min(1, Math.max(0, change.changed)),
+    screenshot,
+    baseScreenshot,
+    base: text(change.base),
+    mentioned: change.mentioned === true,
+    large: change.large === true,
+  };
+}
+
 const VERDICTS = ["meets", "does_not_meet", "unsure"] as const;
 const PLAN_PREFIX = "from the plan: ";
 
@@ -131,5 +164,6 @@ export function readFindings(json: unknown): Findings | null {
       })),
       seen: observed(run.seen),
     })),
+    visualChanges: each(body.visual_changes, visualChange),
   };
 }

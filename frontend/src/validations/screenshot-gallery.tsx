@@ -21,12 +21,14 @@ export function ScreenshotGallery({ validationId, screenshots }: Props) {
   );
 }
 
-function Thumbnail({ validationId, name }: { validationId: number; name: string }) {
+/** One screenshot as a thumbnail that opens full size; `alt` names it (by default from its
+ * artifact's name). */
+export function Thumbnail({ validationId, name, alt: named }: { validationId: number; name: string; alt?: string }) {
   const holder = useRef<HTMLButtonElement>(null);
   const near = useNearViewport(holder);
   const { url, error } = useArtifactUrl(validationId, name, near);
   const [open, setOpen] = useState(false);
-  const alt = `Screenshot of ${artifactLabel(name)}`;
+  const alt = named ?? `Screenshot of ${artifactLabel(name)}`;
 
   if (error) return <Problem>Could not load the {alt.toLowerCase()}: {errorText(error)}</Problem>;
   return (

@@ -31,6 +31,7 @@ from codegenapp.db.tables import ProjectRow, ValidationRow
 from codegenapp.domain.error_context import ErrorContext, render_fix_prompt, where_it_ran
 from codegenapp.domain.lifecycles import ValidationMove
 from codegenapp.domain.masking import Masker
+from codegenapp.domain.project_settings import ProjectSettings
 from codegenapp.domain.states import Fault, ValidationKind, ValidationStatus
 from codegenapp.drivers.forge import ChangeRequest
 from codegenapp.drivers.sandbox import SandboxHandle
@@ -39,7 +40,7 @@ from codegenapp.flows import ended_runs, forge_reports, merge
 from codegenapp.flows import pull_request_heads as heads
 from codegenapp.flows.project_secrets import opened_secrets
 from codegenapp.flows.runtime import current
-from codegenapp.steps import StepContext
+from codegenapp.steps import BaseScreenshots, StepContext
 from codegenapp.steps.pipeline import Attempt, AttemptReport
 
 log = logging.getLogger(__name__)
@@ -301,8 +302,31 @@ async def _attempt(
         judge=runtime.drivers.judge() if judged else None,
         goal=goal,
         plan=plan,
+        base_screenshots=await _base_screenshots(validation, settings),
     )
     return await Attempt(ctx, database=runtime.database, bus=runtime.bus, on_step=on_step).run()
+
+
+async def _base_screenshots(
+    validation: ValidationRow, settings: ProjectSettings
+) -> BaseScreenshots | None:
+    """What web_eval compares a pull request's pages with: the latest finished baseline under
+    these settings (one read; none for a baseline, or without web_eval or baselines)."""
+    wanted = settings.validation_settings
+    if (
+        validation.kind != ValidationKind.PULL_REQUEST
+        or wanted.web_eval is None
+        or not wanted.validate_base_branch
+    ):
+        return None
+    async with current().database.read() as session:
+        base = await validations.latest_finished_baseline(
+            session, project_id=validation.project_id, settings_digest=settings.digest()
+        )
+    if base is None:
+        return None
+    branch = base.base_branch or "the base branch"
+    return BaseScreenshots(base.id, f"{branch} at {base.head_sha[:7]}")
 
 
 async def _goal_and_plan(agent_run_id: int | None) -> tuple[str | None, str | None]:

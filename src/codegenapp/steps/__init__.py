@@ -38,6 +38,15 @@ class AttemptState:
     service: ServiceHandle | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BaseScreenshots:
+    """The baseline whose page screenshots a pull request's are compared with (web_eval's
+    before/after), and how it is named to a person: "main at abc1234"."""
+
+    validation_id: int
+    label: str
+
+
 @dataclass(slots=True)
 class StepContext:
     validation_id: int
@@ -60,6 +69,9 @@ class StepContext:
     # agent run (a pull request from elsewhere, a baseline).
     goal: str | None = None
     plan: str | None = None
+    # A pull request's base for web_eval's before/after: the latest finished baseline under
+    # the same settings. None: a baseline itself, no web_eval, or none finished yet.
+    base_screenshots: BaseScreenshots | None = None
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())

@@ -8,7 +8,8 @@ with their source locations, the failed requests, and the failing page's text. U
 `web_eval`: the step is skipped, visibly. With `web_eval.judge`, an AI judge looks at what the
 browser kept too (`web_judge`). The acceptance checks of the run's confirmed plan are played
 after the project's scenarios, as any of them (`domain/acceptance.py`); they need `web_eval` to
-run.
+run. A pull request's pages are compared with the base branch's too (`web_visual`): a large
+change on a page the goal does not mention is reported, never failed.
 """
 
 import asyncio
@@ -30,7 +31,7 @@ from codegenapp.drivers.evaluator.report import (
     summary,
 )
 from codegenapp.files import read_regular_file, write_private
-from codegenapp.steps import StepContext, StepResult, web_judge, web_traces
+from codegenapp.steps import StepContext, StepResult, web_judge, web_traces, web_visual
 from codegenapp.steps.log import StepLog
 
 NOT_CONFIGURED = "not configured: validation_settings.web_eval is not set"
@@ -83,6 +84,7 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
     evaluation = await web_traces.settle(directory, evaluation, log, keep=failed)
     text = render(evaluation, settings, found, judgement, plan_notes=checks.notes)
     await log.write(text)
+    visual = await web_visual.compare_pages(ctx, evaluation, log)  # reported, never failed
     findings = findings_json(
         evaluation,
         found,
@@ -90,6 +92,7 @@ async def run(ctx: StepContext, log: StepLog) -> StepResult:
         gate=settings.judge == "gate",
         from_plan=from_plan,
         plan_notes=checks.notes,
+        visual_changes=visual,
     )
     await asyncio.to_thread(_keep, directory, evaluation, findings, ctx.masker)
     if found:

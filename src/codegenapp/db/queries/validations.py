@@ -133,6 +133,26 @@ async def latest_baseline(session: AsyncSession, project_id: int) -> ValidationR
     )
 
 
+async def latest_finished_baseline(
+    session: AsyncSession, *, project_id: int, settings_digest: str
+) -> ValidationRow | None:
+    """The newest baseline under those settings that ran to a verdict (passed or failed): the
+    one whose screenshots a pull request's are compared with, if it got as far as taking them."""
+    return await session.scalar(
+        select(ValidationRow)
+        .where(
+            ValidationRow.project_id == project_id,
+            ValidationRow.kind == ValidationKind.BASELINE.value,
+            ValidationRow.settings_digest == settings_digest,
+            ValidationRow.status.in_(
+                [ValidationStatus.PASSED.value, ValidationStatus.FAILED.value]
+            ),
+        )
+        .order_by(ValidationRow.id.desc())
+        .limit(1)
+    )
+
+
 async def record_base(
     session: AsyncSession, validation_id: int, *, base_sha: str | None, settings_digest: str
 ) -> None:

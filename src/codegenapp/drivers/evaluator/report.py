@@ -21,6 +21,7 @@ from codegenapp.drivers.evaluator import (
     ScenarioRun,
     Verdict,
 )
+from codegenapp.drivers.evaluator.visual import VisualChange
 
 SHOWN_EACH = 5  # items of one kind listed per page or scenario
 SHOWN_STACK_LINES = 4
@@ -137,11 +138,13 @@ def findings_json(
     gate: bool = False,
     from_plan: int | None = None,
     plan_notes: Sequence[str] = (),
+    visual_changes: Sequence[VisualChange] | None = None,
 ) -> str:
     """Everything that was seen, and the verdict, as the findings artifact holds it; `judge`
     is null when the project did not ask for the AI judge. `from_plan`: the index of the
     first scenario from the plan's acceptance checks (each scenario says `from_plan`); None
-    when the plan listed none (then `plan` is null)."""
+    when the plan listed none (then `plan` is null). `visual_changes`: the pages compared
+    with the base branch's (reported, never part of the verdict); null when none could be."""
     seen = dataclasses.asdict(evaluation)
     for index, run in enumerate(seen["scenarios"]):
         run["from_plan"] = from_plan is not None and index >= from_plan
@@ -151,6 +154,9 @@ def findings_json(
         "problems": found,
         "judge": _judge_json(judgement, gate=gate) if judgement is not None else None,
         "plan": plan,
+        "visual_changes": (
+            None if visual_changes is None else [dataclasses.asdict(c) for c in visual_changes]
+        ),
         "evaluation": seen,
     }
     return json.dumps(body, indent=2, ensure_ascii=False)
