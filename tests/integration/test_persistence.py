@@ -1,6 +1,8 @@
 """The write path on SQLite and PostgreSQL: events ride in the same transaction and are
 published only after it commits; repeated writes leave one event."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -227,3 +229,40 @@ async def test_an_upgrade_copies_each_recipe_file_into_its_project(
     assert recipes["kept"] == "- reply: from the file\n"
     assert "gone.yaml could not be copied into the project" in recipes["lost"]
     assert parse_recipe(recipes["lost"]).turns[0].kind is TurnKind.FAIL
+
+
+async def test_a_locked_project_and_an_event_written_elsewhere_do_not_deadlock(
+    database: tuple[Database, Published],
+) -> None:
+    """One transaction locks a project (an agent run's budget check) and then records an
+    event; another records an event and then adds a run of that project (its insert waits for
+    the project's lock). Taken in that order, PostgreSQL found a deadlock and the API answered
+    500 (schemathesis, POST /api/v1/agent-runs); the event lock is now taken first."""
+    db, _ = database
+    project_id = await _project(db)
+    locked, recorded = asyncio.Event(), asyncio.Event()
+
+    async def budget_check() -> None:
+        async with db.transaction() as session:
+            await projects.get_project(session, project_id, lock=True)
+            locked.set()
+            with contextlib.suppress(TimeoutError):  # it cannot record first any more
+                await asyncio.wait_for(recorded.wait(), 0.5)
+            await events.record(
+                session, EventType.AGENT_RUN_PROGRESS, project_id=project_id, data={"n": 1}
+            )
+
+    async def elsewhere() -> None:
+        await locked.wait()
+        async with db.transaction() as session:
+            await events.record(
+                session, EventType.AGENT_RUN_PROGRESS, project_id=project_id, data={"n": 2}
+            )
+            recorded.set()
+            await agent_runs.create_run(session, project_id=project_id, goal="another")
+
+    async with asyncio.timeout(30):
+        await asyncio.gather(budget_check(), elsewhere())
+    async with db.read() as session:
+        _, total = await agent_runs.list_runs(session, project_id=project_id)
+    assert total == 1

@@ -14,7 +14,11 @@ _EVENT_ORDER_LOCK = 0x0C0DE9E7
 _LOCK_TAKEN = "codegenapp.event_lock_taken"
 
 
-async def _commit_in_id_order(session: AsyncSession) -> None:
+async def hold_event_order(session: AsyncSession) -> None:
+    """Take the lock that orders event ids (PostgreSQL; held until the commit). A transaction
+    that locks a row and records an event must take this first: taken after the row lock, it
+    deadlocks with one that recorded an event and then waits for that row (an insert that
+    refers to a locked project waits for it too)."""
     # PostgreSQL hands out sequence values before commit, so two transactions can commit their
     # events out of id order and a client resuming from `since` would skip the later-committed,
     # lower id. Holding this lock until commit makes event ids commit in order.
@@ -35,7 +39,7 @@ async def record(
 ) -> None:
     """Add an event to the current transaction; it is written with the transaction's other
     changes and published after the commit (see `Database.transaction`)."""
-    await _commit_in_id_order(session)
+    await hold_event_order(session)
     row = EventRow(
         type=type.value,
         project_id=project_id,

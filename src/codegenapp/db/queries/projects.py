@@ -105,6 +105,7 @@ async def update_project(
 
 
 async def delete_project(session: AsyncSession, project: ProjectRow) -> None:
+    await events.hold_event_order(session)  # before the delete locks the row: see there
     await session.delete(project)
     await events.record(
         session, EventType.PROJECT_DELETED, project_id=project.id, data={"name": project.name}
@@ -141,6 +142,7 @@ async def get_project(
     project (its runs today) cannot change under it."""
     if not lock:
         return await session.get(ProjectRow, project_id)
+    await events.hold_event_order(session)  # before the row lock: see there
     return await session.scalar(
         select(ProjectRow)
         .where(ProjectRow.id == project_id)

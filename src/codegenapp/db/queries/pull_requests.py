@@ -79,6 +79,7 @@ async def record_pull_request(
 
 async def _locked(session: AsyncSession, project_id: int, number: int) -> PullRequestRow | None:
     # populate_existing: a row this session read before is read again, now under the lock.
+    await events.hold_event_order(session)  # before the row lock: see there
     return await session.scalar(
         select(PullRequestRow)
         .where(PullRequestRow.project_id == project_id, PullRequestRow.number == number)
@@ -162,6 +163,8 @@ async def require_pull_request(
     session: AsyncSession, pr_id: int, *, lock: bool = False
 ) -> PullRequestRow:
     """With `lock`, the row stays locked until the commit (see `record_pull_request`)."""
+    if lock:
+        await events.hold_event_order(session)  # before the row lock: see there
     pr = (
         await session.scalar(
             select(PullRequestRow)
