@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, SettingsFactory, nothing_left, processes_naming
+from tests.conftest import Server, SettingsFactory, nothing_left, processes_naming, serve
 from tests.fakes.github import FakeGitHub
 from tests.support.cli_agents import (
     FAILING_CHECK,
@@ -28,8 +28,9 @@ from tests.support.github import REPO, serve_on
 from tests.support.projects import APP, git, make_repository, merges_on
 from tests.support.waiting import run_in, run_settled, until
 
-from codegenapp.db.queries import events, pull_requests, validations
+from codegenapp.db.queries import events, interactions, pull_requests, validations
 from codegenapp.domain.agent_settings import CliAgentSettings
+from codegenapp.domain.agent_usage import AgentUsage
 from codegenapp.domain.events import EventType
 from codegenapp.domain.project_settings import (
     DeploymentSettings,
@@ -275,7 +276,7 @@ async def test_an_agent_gets_only_the_secrets_it_was_granted_and_reaches_no_host
     assert "granted: ***" in said  # it had the secret; every log shows it masked
     assert "hidden: None" in said
     names = set(said.split("env: ")[1].splitlines()[0].split())
-    ours = {"CODEGENAPP_PROMPT", "CODEGENAPP_PLAN_ONLY", "GRANTED_TOKEN"}
+    ours = {"CODEGENAPP_PROMPT", "CODEGENAPP_PLAN_ONLY", "CODEGENAPP_USAGE", "GRANTED_TOKEN"}
     sandbox = {
         "PATH",
         "PWD",  # the shell that runs the command sets it
@@ -323,6 +324,49 @@ async def test_plan_first_makes_a_plan_that_waits_for_a_persons_answer_before_an
     assert run.status == AgentRunStatus.COMPLETED, run.result
     assert run.result == "Told: The plan is confirmed. Go ahead and implement it."
     assert git(repo, "branch", "--list", "codegenapp/*") == ""
+
+
+async def test_the_usage_each_turn_reports_is_served_with_the_runs_totals_and_a_bad_file_ignored(
+    make_settings: SettingsFactory, tmp_path: Path, agents: Path
+) -> None:
+    first = {"input_tokens": 1234, "output_tokens": 567, "cost_usd": 0.0123, "model": "claude-x"}
+    second = {"input_tokens": 100, "output_tokens": 33, "cache_read_tokens": 7}
+    settings = make_settings(sandbox="bubblewrap", sandbox_tools=str(agents))
+    async for server in serve(settings):
+        runtime = server.runtime
+        agent = CliAgentSettings(provider="cli", command=f"python3 {agents}/metered.py")
+        project_id, _ = await _project(tmp_path, agent)
+        run = await actions.start_run(project_id=project_id, goal=f"Usage: {json.dumps(first)}")
+        for message in (f"Usage: {json.dumps(second)}", 'Usage: {"output_tokens": -1}'):
+            run = await run_settled(runtime, run.id)
+            assert run.status == AgentRunStatus.COMPLETED, run.result
+            await actions.continue_run(run.id, message=message)
+        run = await run_settled(runtime, run.id)
+        assert run.status == AgentRunStatus.COMPLETED, run.result
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
+            answer = await client.get(f"/api/v1/agent-runs/{run.id}/interactions?limit=1")
+
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert [turn["usage"] for turn in page["items"]] == [first]
+        assert page["usage_totals"] == {
+            "turns": 2,
+            "input_tokens": 1334,
+            "output_tokens": 600,
+            "cost_usd": 0.0123,
+        }
+        async with runtime.database.read() as session:
+            rows, _ = await interactions.list_interactions(session, run.id, limit=10, offset=0)
+        assert [interactions.usage_of(row) for row in rows][1:] == [
+            AgentUsage(input_tokens=100, output_tokens=33),
+            None,
+        ]
+        said = await _progress(runtime, run.id)
+        assert (
+            "[cli agent] usage file ignored: output_tokens: Input should be greater than or "
+            "equal to 0" in said
+        )
+    await nothing_left(settings.home)
 
 
 async def test_a_turn_whose_server_died_fails_at_the_next_poll(

@@ -51,6 +51,18 @@ SCRIPTS = {
         else:
             print("Told:", prompt.splitlines()[-1])
     """,
+    # Reports usage: writes the last `Usage: <text>` line of the prompt, as it is, to the file
+    # at $CODEGENAPP_USAGE (which must lie outside its checkout), and says so.
+    "metered.py": """
+        import os, re, sys
+        path = os.environ["CODEGENAPP_USAGE"]
+        if os.path.realpath(path).startswith(os.getcwd() + os.sep):
+            sys.exit(f"$CODEGENAPP_USAGE is in the checkout: {path}")
+        reported = re.findall(r"^Usage: (.*)$", os.environ["CODEGENAPP_PROMPT"], re.M)[-1]
+        with open(path, "w") as usage:
+            usage.write(reported)
+        print("reported", reported)
+    """,
     # Says something and fails.
     "fail.py": """
         import sys

@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { AgentInteraction } from "../api/types";
+import type { AgentInteraction, AgentInteractionPage } from "../api/types";
 import { applyEvent } from "../live/apply-event";
 import { fakeApi } from "../testing/fake-api";
 import { renderWithCache } from "../testing/render";
@@ -9,12 +9,13 @@ import { Conversation } from "./conversation";
 
 const TURNS = "GET /api/v1/agent-runs/7/interactions";
 
-/** The API's answer: the page of `turns` its `limit` and `offset` ask for, and their total. */
-function pagesOf(turns: AgentInteraction[]) {
+/** The API's answer: the page of `turns` its `limit` and `offset` ask for, their total, and
+ * the run's usage totals. */
+function pagesOf(turns: AgentInteraction[], totals: AgentInteractionPage["usage_totals"] = null) {
   return ({ url }: { url: URL }) => {
     const offset = Number(url.searchParams.get("offset") ?? 0);
     const limit = Number(url.searchParams.get("limit") ?? 50);
-    return { body: { items: turns.slice(offset, offset + limit), total: turns.length } };
+    return { body: { items: turns.slice(offset, offset + limit), total: turns.length, usage_totals: totals } };
   };
 }
 
@@ -113,6 +114,41 @@ describe("Conversation", () => {
     expect((await turnsShown())[52]).toHaveTextContent("Message 53");
     expect(within(conversation()).queryByRole("button", { name: "Load more" })).toBeNull();
     expect(server.calls.map((call) => `${call.query.get("limit")}@${call.query.get("offset")}`)).toEqual(["50@0", "50@50"]);
+  });
+
+  it("shows what each turn used when the agent reported it, and the run's totals", async () => {
+    fakeApi({
+      [TURNS]: pagesOf(
+        [
+          interaction({
+            usage: { input_tokens: 1234, output_tokens: 567, cost_usd: 0.0123, model: "claude-sonnet-4" },
+          }),
+          interaction({ turn: 2, kind: "message", prompt: "More" }),
+          interaction({
+            turn: 3,
+            kind: "message",
+            prompt: "Again",
+            usage: { input_tokens: 100, output_tokens: null, cost_usd: null, model: null },
+          }),
+        ],
+        { turns: 2, input_tokens: 1334, output_tokens: 567, cost_usd: 0.0123 },
+      ),
+    });
+    renderWithCache(<Conversation runId={7} />);
+    const [first, second, third] = await turnsShown();
+    expect(first).toHaveTextContent(/Used: 1,234 in \/ 567 out tokens · \$0\.0123 \(claude-sonnet-4\)$/);
+    expect(second).not.toHaveTextContent("Used:"); // it reported nothing: nothing is made up
+    expect(third).toHaveTextContent(/Used: 100 in tokens$/);
+    expect(conversation()).toHaveTextContent(
+      "Agent's reported usage, whole run: 1,334 in / 567 out tokens · $0.0123 (2 turns reported it)",
+    );
+  });
+
+  it("shows no usage for a run whose agent reported none", async () => {
+    fakeApi({ [TURNS]: pagesOf([interaction()]) });
+    renderWithCache(<Conversation runId={7} />);
+    await turnsShown();
+    expect(conversation()).not.toHaveTextContent(/usage|Used:/);
   });
 
   it("says so when no conversation was kept for the run", async () => {

@@ -1,5 +1,6 @@
 // The run's conversation with its agent, one entry a turn, oldest first: what was sent (the goal,
-// a plan answer, a person's message, a failed validation's fix request) and how the agent answered.
+// a plan answer, a person's message, a failed validation's fix request), how the agent answered,
+// and what it used when it said (only a command-line agent with a usage file does).
 import { LoaderCircle } from "lucide-react";
 import { useId } from "react";
 import type { AgentInteraction } from "../api/types";
@@ -8,6 +9,7 @@ import { Problem, errorText } from "../controls/problem";
 import { between, dateTime } from "../format/format";
 import { CollapsibleText } from "./collapsible-text";
 import { useInteractions } from "./queries";
+import { totalsText, usageText } from "./usage";
 
 type AnswerKind = NonNullable<AgentInteraction["answer_kind"]>;
 
@@ -53,6 +55,7 @@ export function Conversation({ runId }: { runId: number }) {
   const pages = interactions.data?.pages ?? [];
   const turns = pages.flatMap((page) => page.items);
   const total = pages.at(-1)?.total ?? 0;
+  const totals = pages.at(-1)?.usage_totals ?? null;
 
   let body;
   if (interactions.isError && !interactions.data) {
@@ -90,6 +93,7 @@ export function Conversation({ runId }: { runId: number }) {
       <h3 id={headingId} className="text-sm font-semibold">
         Conversation
       </h3>
+      {totals && <p className="text-xs text-slate-600">Agent's reported usage, whole run: {totalsText(totals)}</p>}
       {body}
     </section>
   );
@@ -136,6 +140,7 @@ function Answer({ turn }: { turn: AgentInteraction }) {
         )}
       </div>
       {turn.answer && <CollapsibleText text={turn.answer} label={`${label}: the agent's answer`} />}
+      {turn.usage && <p className="text-xs text-slate-500">Used: {usageText(turn.usage)}</p>}
     </div>
   );
 }

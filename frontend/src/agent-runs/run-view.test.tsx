@@ -7,7 +7,7 @@ import { event, heldChange, planDrift, project, run } from "../testing/samples";
 import { RunView } from "./run-view";
 
 const noValidations = { body: { items: [], total: 0 } };
-const noTurns = { body: { items: [], total: 0 } };
+const noTurns = { body: { items: [], total: 0, usage_totals: null } };
 
 describe("RunView", () => {
   it("shows a running run's state and progress in words, and cancels it", async () => {

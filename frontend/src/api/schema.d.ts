@@ -104,7 +104,8 @@ export interface paths {
         };
         /**
          * List Interactions
-         * @description Every turn of the run, oldest first: what was sent to the agent and what it answered.
+         * @description Every turn of the run, oldest first: what was sent to the agent, what it answered and
+         *     what it used (when it said); and the run's usage totals.
          */
         get: operations["list_interactions_api_v1_agent_runs__run_id__interactions_get"];
         put?: never;
@@ -440,6 +441,15 @@ export interface components {
              */
             runs_per_day?: number | null;
         };
+        /** AgentInteractionPage */
+        AgentInteractionPage: {
+            /** Items */
+            items: components["schemas"]["AgentInteractionRead"][];
+            /** Total */
+            total: number;
+            /** @description The run's usage over all its turns (not only this page); null when no turn reported any. */
+            usage_totals: components["schemas"]["UsageTotalsRead"] | null;
+        };
         /**
          * AgentInteractionRead
          * @description One turn of the run: the prompt we sent the agent and how it answered.
@@ -474,6 +484,8 @@ export interface components {
             sent_at: string;
             /** Turn */
             turn: number;
+            /** @description What the turn used, when the agent reported it: a command-line agent may (its `$CODEGENAPP_USAGE` file); the Codegen API never does. */
+            usage: components["schemas"]["UsageRead"] | null;
             /** Validation Id */
             validation_id: number | null;
         };
@@ -878,13 +890,6 @@ export interface components {
              */
             slack_webhook: string;
         };
-        /** Page[AgentInteractionRead] */
-        Page_AgentInteractionRead_: {
-            /** Items */
-            items: components["schemas"]["AgentInteractionRead"][];
-            /** Total */
-            total: number;
-        };
         /** Page[AgentRunRead] */
         Page_AgentRunRead_: {
             /** Items */
@@ -1245,6 +1250,40 @@ export interface components {
              * @description The name it was given, e.g. `admin (generated)`.
              */
             name: string;
+        };
+        /**
+         * UsageRead
+         * @description What a turn used, as its agent reported it; each part null when it did not say.
+         */
+        UsageRead: {
+            /**
+             * Cost Usd
+             * @description US dollars.
+             */
+            cost_usd: number | null;
+            /** Input Tokens */
+            input_tokens: number | null;
+            /** Model */
+            model: string | null;
+            /** Output Tokens */
+            output_tokens: number | null;
+        };
+        /**
+         * UsageTotalsRead
+         * @description The run's usage summed over every turn that reported any (`turns` of them).
+         */
+        UsageTotalsRead: {
+            /**
+             * Cost Usd
+             * @description US dollars.
+             */
+            cost_usd: number | null;
+            /** Input Tokens */
+            input_tokens: number | null;
+            /** Output Tokens */
+            output_tokens: number | null;
+            /** Turns */
+            turns: number;
         };
         /**
          * ValidationKind
@@ -1937,7 +1976,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AgentInteractionRead_"];
+                    "application/json": components["schemas"]["AgentInteractionPage"];
                 };
             };
             /** @description The body could not be read as JSON. */

@@ -30,7 +30,11 @@ export type AgentRunStatus = Schemas["AgentRunStatus"];
 export type PlanResponse = Schemas["PlanResponse"];
 /** One turn of a run: the prompt sent to its agent, and the answer (null while it works). */
 export type AgentInteraction = Schemas["AgentInteractionRead"];
-export type AgentInteractionPage = Schemas["Page_AgentInteractionRead_"];
+export type AgentInteractionPage = Schemas["AgentInteractionPage"];
+/** What a turn used, as its agent reported it (a command-line agent may; Codegen never does). */
+export type AgentUsage = Schemas["UsageRead"];
+/** A run's usage summed over the turns that reported any. */
+export type AgentUsageTotals = Schemas["UsageTotalsRead"];
 /** The agent's change that bends the gate, held for a person's approval. */
 export type HeldChange = Schemas["HeldChangeRead"];
 export type IntegrityKind = Schemas["IntegrityKind"];

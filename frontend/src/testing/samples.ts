@@ -120,6 +120,7 @@ export function interaction(overrides: Partial<AgentInteraction> = {}): AgentInt
     answer: "Done.",
     pull_request_number: null,
     answered_at: "2026-11-26T09:10:08.000000Z",
+    usage: null,
     ...overrides,
   };
 }

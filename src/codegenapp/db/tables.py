@@ -146,6 +146,11 @@ class AgentInteractionRow(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     pull_request_number: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime | None]
+    # What the turn used, when the agent reported it (only a command-line agent does).
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[float | None]
+    usage_model: Mapped[str | None] = mapped_column(String(100))
 
 
 class PullRequestRow(Timestamps, Base):

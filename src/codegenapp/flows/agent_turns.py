@@ -17,6 +17,7 @@ from dbos import DBOS
 from codegenapp.db.queries import agent_runs, interactions, projects, pull_requests
 from codegenapp.db.tables import AgentRunRow, ProjectRow
 from codegenapp.domain.agent_settings import AgentSettings, CliAgentSettings
+from codegenapp.domain.agent_usage import AgentUsage
 from codegenapp.domain.states import ResponseType
 from codegenapp.drivers.agent import (
     FIRST_TURN,
@@ -172,7 +173,8 @@ async def wait_for_turn(run_id: int, marker: TurnMarker) -> TurnOutcome:
             run = await agent_runs.add_agent_time(session, run_id, seconds=now - counted)
             counted = now
         if state.status is not AgentJobStatus.RUNNING:
-            return await _answered(run, await _record_outcome(run, project, state))
+            outcome = await _record_outcome(run, project, state)
+            return await _answered(run, outcome, usage=state.usage)
         left = budgets.agent_seconds_left(project, run)
         if left is not None and left <= 0:
             await agent.cancel(job)
@@ -185,8 +187,11 @@ async def wait_for_turn(run_id: int, marker: TurnMarker) -> TurnOutcome:
         interval = min(interval * 1.5, MAX_POLL_INTERVAL_SEC)
 
 
-async def _answered(run: AgentRunRow, outcome: TurnOutcome) -> TurnOutcome:
-    """Keep the outcome as the answer to the turn the run waits on (its latest)."""
+async def _answered(
+    run: AgentRunRow, outcome: TurnOutcome, *, usage: AgentUsage | None = None
+) -> TurnOutcome:
+    """Keep the outcome, and what the turn used if the agent said, as the answer to the turn
+    the run waits on (its latest)."""
     async with current().database.transaction() as session:
         await interactions.record_answer(
             session,
@@ -195,6 +200,7 @@ async def _answered(run: AgentRunRow, outcome: TurnOutcome) -> TurnOutcome:
             kind=outcome.kind.value,
             answer=outcome.text,
             pull_request_number=outcome.pr_number,
+            usage=usage,
         )
     return outcome
 

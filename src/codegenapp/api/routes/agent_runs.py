@@ -8,11 +8,13 @@ from codegenapp.api.errors import CONFLICT, NOT_FOUND, OVER_BUDGET
 from codegenapp.api.params import IdempotencyKey, IdFilter, IdPath, Offset, PageLimit
 from codegenapp.api.schemas import Page
 from codegenapp.api.schemas.agent_runs import (
+    AgentInteractionPage,
     AgentInteractionRead,
     AgentRunCreate,
     AgentRunRead,
     ContinueRequest,
     PlanResponse,
+    UsageTotalsRead,
 )
 from codegenapp.db.queries import agent_runs, interactions, pull_requests, validations
 from codegenapp.db.tables import AgentRunRow
@@ -73,11 +75,17 @@ async def get_run(run_id: IdPath, session: SessionDep) -> AgentRunRead:
 @router.get("/{run_id}/interactions", responses=NOT_FOUND)
 async def list_interactions(
     run_id: IdPath, session: SessionDep, limit: PageLimit = 50, offset: Offset = 0
-) -> Page[AgentInteractionRead]:
-    """Every turn of the run, oldest first: what was sent to the agent and what it answered."""
+) -> AgentInteractionPage:
+    """Every turn of the run, oldest first: what was sent to the agent, what it answered and
+    what it used (when it said); and the run's usage totals."""
     await agent_runs.require_run(session, run_id)
     rows, total = await interactions.list_interactions(session, run_id, limit=limit, offset=offset)
-    return Page(items=[AgentInteractionRead.of(row) for row in rows], total=total)
+    totals = await interactions.usage_totals(session, run_id)
+    return AgentInteractionPage(
+        items=[AgentInteractionRead.of(row) for row in rows],
+        total=total,
+        usage_totals=UsageTotalsRead.of(totals),
+    )
 
 
 @router.post("/{run_id}/continue", status_code=202, responses={**NOT_FOUND, **CONFLICT})

@@ -5,7 +5,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from codegenapp.api.schemas import Page
+from codegenapp.db.queries.interactions import usage_of
 from codegenapp.db.tables import AgentInteractionRow, AgentRunRow, JsonDict, PullRequestRow
+from codegenapp.domain.agent_usage import AgentUsage, UsageTotals
 from codegenapp.domain.gate_integrity import IntegrityKind
 from codegenapp.domain.limits import STORABLE, Id
 from codegenapp.domain.states import AgentRunStatus, ResponseType
@@ -147,6 +150,32 @@ class AgentRunRead(BaseModel):
         )
 
 
+class UsageRead(BaseModel):
+    """What a turn used, as its agent reported it; each part null when it did not say."""
+
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None = Field(description="US dollars.")
+    model: str | None
+
+    @classmethod
+    def of(cls, usage: AgentUsage | None) -> "UsageRead | None":
+        return None if usage is None else cls.model_validate(usage, from_attributes=True)
+
+
+class UsageTotalsRead(BaseModel):
+    """The run's usage summed over every turn that reported any (`turns` of them)."""
+
+    turns: int
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None = Field(description="US dollars.")
+
+    @classmethod
+    def of(cls, totals: UsageTotals | None) -> "UsageTotalsRead | None":
+        return None if totals is None else cls.model_validate(totals, from_attributes=True)
+
+
 class AgentInteractionRead(BaseModel):
     """One turn of the run: the prompt we sent the agent and how it answered."""
 
@@ -167,7 +196,19 @@ class AgentInteractionRead(BaseModel):
     answer: str | None
     pull_request_number: int | None
     answered_at: datetime | None
+    usage: UsageRead | None = Field(
+        description="What the turn used, when the agent reported it: a command-line agent "
+        "may (its `$CODEGENAPP_USAGE` file); the Codegen API never does."
+    )
 
     @classmethod
     def of(cls, row: AgentInteractionRow) -> "AgentInteractionRead":
-        return cls.model_validate(row, from_attributes=True)
+        columns = {name: getattr(row, name) for name in cls.model_fields.keys() - {"usage"}}
+        return cls.model_validate({**columns, "usage": UsageRead.of(usage_of(row))})
+
+
+class AgentInteractionPage(Page[AgentInteractionRead]):
+    usage_totals: UsageTotalsRead | None = Field(
+        description="The run's usage over all its turns (not only this page); null when no "
+        "turn reported any."
+    )

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import NewType, Protocol
 
 from codegenapp.domain.agent_settings import AgentSettings
+from codegenapp.domain.agent_usage import AgentUsage
 from codegenapp.domain.project_settings import DeploymentSettings
 from codegenapp.domain.repositories import ForgeKind
 
@@ -86,6 +87,7 @@ class AgentState:
     progress: tuple[str, ...] = ()  # messages from index `cursor` on
     cursor: int = 0  # pass back as `since` to get only newer messages
     error: str | None = None
+    usage: AgentUsage | None = None  # this turn's, when the agent reported it
 
 
 class Agent(Protocol):

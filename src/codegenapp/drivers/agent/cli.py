@@ -5,8 +5,9 @@ Each message (the goal, a plan answer, a fix request) is one *turn*: a fresh san
 checkout of the run's branch, the command run there once (cli_turn.py), its changes committed
 and proposed by us. The command gets the prompt in `$CODEGENAPP_PROMPT` (and in place of
 `{prompt}` in the command, shell-quoted); `$CODEGENAPP_PLAN_ONLY` is 1 for a plan-only pass
-(the first turn, with `plan_first`), 0 otherwise. A command keeps nothing between turns, so
-each later prompt repeats the goal and the latest plan before the new message.
+(the first turn, with `plan_first`), 0 otherwise; it may report what the turn used in a JSON
+file at `$CODEGENAPP_USAGE` (cli_usage.py). A command keeps nothing between turns, so each
+later prompt repeats the goal and the latest plan before the new message.
 
 A job is a state file (cli_jobs.py) that any process can poll. A turn runs in a background
 task of the process that accepted its message, and is marked FAILED ("the server that ran it
@@ -144,6 +145,7 @@ class CliAgent:
             progress=record.progress[max(0, since) :],
             cursor=len(record.progress),
             error=answer.error,
+            usage=answer.usage,
         )
 
     async def cancel(self, job: AgentJob) -> None:
@@ -291,6 +293,7 @@ class CliAgent:
                 plan=answer.plan,
                 pull_request=answer.pull_request,
                 error=answer.error,
+                usage=answer.usage,
             )
             notes = (f"{LABEL} failed: {answer.error}",) if answer.error else ()
             record = dataclasses.replace(record, progress=(*record.progress, *notes))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from codegenapp.domain.agent_usage import AgentUsage
 from codegenapp.drivers import state_files
 from codegenapp.drivers.agent import AgentJobStatus, AgentTask, PullRequestRef
 from codegenapp.drivers.sandbox import SandboxHandle
@@ -71,6 +72,7 @@ class TurnRecord:
     plan: str | None = None
     pull_request: PullRequestRef | None = None
     error: str | None = None
+    usage: AgentUsage | None = None  # what the command reported in its usage file
 
 
 @dataclass(frozen=True, slots=True)

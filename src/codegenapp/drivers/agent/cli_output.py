@@ -75,6 +75,10 @@ class Output:
                 self._published_at = time.monotonic()
                 await self._publish(batch)
 
+    def mask(self, text: str) -> str:
+        """`text` with the command's secrets masked, for what we show from elsewhere."""
+        return self._masker.mask(text)
+
     def tail(self, chars: int) -> str:
         """The end of the command's output, masked, at most `chars` characters."""
         text = self._masker.mask(strip_ansi(self._raw_tail)).replace("\0", "")

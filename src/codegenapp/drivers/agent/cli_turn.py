@@ -5,10 +5,12 @@ secrets and the allowed hosts only, and what it changed committed and proposed b
 The orchestrator commits, not the agent: the agent never sees a forge credential. Its changes
 are read out of the sandbox (cli_changes.py), committed on the run's branch with
 `Forge.push_commit` and proposed with `Forge.open_change_request`; no change makes the turn a
-reply, and a plan-only pass's output is a plan (whatever it changed is dropped).
+reply, and a plan-only pass's output is a plan (whatever it changed is dropped). Whatever the
+outcome, the usage the command reported (cli_usage.py) goes with the answer.
 """
 
 import asyncio
+import dataclasses
 import shlex
 import shutil
 import time
@@ -18,9 +20,11 @@ from functools import partial
 from pathlib import Path
 
 from codegenapp.domain.agent_settings import CliAgentSettings
+from codegenapp.domain.agent_usage import AgentUsage
 from codegenapp.drivers.agent import AgentJobStatus, AgentTask, PullRequestRef
 from codegenapp.drivers.agent.cli_changes import ChangesUnreadable, apply_diff, read_diff
 from codegenapp.drivers.agent.cli_output import Output
+from codegenapp.drivers.agent.cli_usage import USAGE_FILE, USAGE_VARIABLE, UsageInvalid, read_usage
 from codegenapp.drivers.forge import CommitRequest, Forge
 from codegenapp.drivers.sandbox import ResourceLimits, Sandbox, SandboxHandle, SandboxSpec
 from codegenapp.errors import CodegenAppError, ForgeError, StepTimedOut
@@ -51,6 +55,7 @@ class TurnAnswer:
     plan: str | None = None
     pull_request: PullRequestRef | None = None
     error: str | None = None
+    usage: AgentUsage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,13 @@ class Workplace:
 def command_line(settings: CliAgentSettings, prompt: str) -> str:
     """The shell command with `{prompt}` replaced by the prompt, quoted for the shell."""
     return settings.command.replace("{prompt}", shlex.quote(prompt))
+
+
+def agent_script(settings: CliAgentSettings, prompt: str) -> str:
+    """What `sh -c` runs: the command, after pointing `$CODEGENAPP_USAGE` into the sandbox's
+    home (a path only the shell inside knows), outside the checkout."""
+    usage = f'{USAGE_VARIABLE}="$HOME/{USAGE_FILE}"; export {USAGE_VARIABLE}'
+    return f"{usage}\n{command_line(settings, prompt)}"
 
 
 def agent_environment(turn: TurnInput) -> dict[str, str]:
@@ -141,10 +153,11 @@ async def _play(turn: TurnInput, place: Workplace, output: Output) -> TurnAnswer
         )
         await place.sandbox.put_tree(handle, partial(_copy_tree, checkout))
         answer = await _run_command(turn, place, handle, output)
+        usage = await _usage(place.sandbox, handle, output)
         if answer is not None:
-            return answer
+            return dataclasses.replace(answer, usage=usage)
         if turn.plan_only:
-            return await _plan(output)
+            return dataclasses.replace(await _plan(output), usage=usage)
         diff = await read_diff(place.sandbox, handle, parent)
     finally:
         await asyncio.shield(place.sandbox.destroy(handle))
@@ -153,7 +166,7 @@ async def _play(turn: TurnInput, place: Workplace, output: Output) -> TurnAnswer
         await output.note(note)
     if changes.empty:
         reply = output.tail(REPLY_CHARS) or "The agent changed nothing and printed nothing."
-        return TurnAnswer(AgentJobStatus.WAITING, reply=reply)
+        return TurnAnswer(AgentJobStatus.WAITING, reply=reply, usage=usage)
     head = await place.forge.push_commit(
         task.repository,
         CommitRequest(
@@ -184,6 +197,7 @@ async def _play(turn: TurnInput, place: Workplace, output: Output) -> TurnAnswer
         AgentJobStatus.WAITING,
         reply=reply,
         pull_request=PullRequestRef(change.number, change.url, task.branch),
+        usage=usage,
     )
 
 
@@ -195,7 +209,7 @@ async def _run_command(
     try:
         result = await place.sandbox.exec(
             handle,
-            ["sh", "-c", command_line(turn.settings, turn.prompt)],
+            ["sh", "-c", agent_script(turn.settings, turn.prompt)],
             on_output=output,
             timeout=timeout,
             env=agent_environment(turn),
@@ -211,6 +225,19 @@ async def _run_command(
         said = f":\n{tail}" if tail else " and printed nothing"
         return _failed(f"the command exited with code {result.exit_code}{said}")
     return None
+
+
+async def _usage(sandbox: Sandbox, handle: SandboxHandle, output: Output) -> AgentUsage | None:
+    """The usage the command reported, if any; a file we cannot take is ignored, saying why
+    (a turn's answer never depends on it)."""
+    try:
+        usage = await read_usage(sandbox, handle)
+    except UsageInvalid as problem:
+        await output.note(f"usage file ignored: {problem}")
+        return None
+    if usage is not None and usage.model is not None:
+        usage = dataclasses.replace(usage, model=output.mask(usage.model))
+    return usage
 
 
 async def _plan(output: Output) -> TurnAnswer:
@@ -240,7 +267,7 @@ async def _copy_tree(source: Path, dest: Path) -> None:
 def _too_long(turn: TurnInput) -> str | None:
     environment = agent_environment(turn)
     entry = len(PROMPT_VARIABLE) + 1 + len(environment[PROMPT_VARIABLE].encode())
-    command = len(command_line(turn.settings, turn.prompt).encode())
+    command = len(agent_script(turn.settings, turn.prompt).encode())
     if max(entry, command) > MAX_ARGUMENT_BYTES:
         return (
             f"the prompt is too long for a command line ({len(turn.prompt.encode())} bytes; "
