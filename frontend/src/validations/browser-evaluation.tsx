@@ -2,12 +2,12 @@
 // (screenshots, the findings, each page's text, Playwright traces of a failure), each artifact
 // fetched with the token.
 import { useQuery } from "@tanstack/react-query";
-import { FileText } from "lucide-react";
 import { api } from "../api/client";
 import { queryKeys } from "../api/query-keys";
-import type { Artifact, Validation } from "../api/types";
+import type { Validation } from "../api/types";
 import { Problem, errorText } from "../controls/problem";
-import { artifactLabel, useArtifactUrl } from "./artifacts";
+import { ArtifactLink } from "./artifact-link";
+import { artifactLabel } from "./artifacts";
 import { readFindings } from "./findings";
 import { FindingsList } from "./findings-list";
 import { PlaywrightTraces } from "./playwright-traces";
@@ -43,7 +43,7 @@ export function BrowserEvaluation({ validation }: { validation: Validation }) {
         <ul aria-label="Page texts" className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
           {pageTexts.map((artifact) => (
             <li key={artifact.name}>
-              <PageTextLink validationId={validation.id} artifact={artifact} />
+              <ArtifactLink validationId={validation.id} artifact={artifact} label={`Text of ${artifactLabel(artifact.name)}`} />
             </li>
           ))}
         </ul>
@@ -77,20 +77,5 @@ function FindingsArtifact({ validationId, name }: { validationId: number; name: 
         </pre>
       )}
     </details>
-  );
-}
-
-/** A link that saves the page's text: the blob URL is made once the text has loaded, since a
- * plain link to the API would go without the token. */
-function PageTextLink({ validationId, artifact }: { validationId: number; artifact: Artifact }) {
-  const { url, error } = useArtifactUrl(validationId, artifact.name);
-  const label = `Text of ${artifactLabel(artifact.name)}`;
-  if (error) return <span className="text-red-800">{label}: could not be loaded ({errorText(error)})</span>;
-  if (url === null) return <span className="text-slate-600">{label} (loading…)</span>;
-  return (
-    <a href={url} download={artifact.name} className="inline-flex items-center gap-1 text-blue-800 underline">
-      <FileText aria-hidden="true" className="size-4" />
-      {label}
-    </a>
   );
 }
