@@ -47,15 +47,20 @@ async def _events_until(url: str, since: int, stop: str) -> list[dict[str, objec
                 return received
 
 
-async def _log_once_it_shows(api: str, validation_id: object, text: str) -> str:
-    """The deploy step's stored log, as soon as it holds `text`."""
-    headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
-    async with httpx.AsyncClient(base_url=api, headers=headers) as client:
-        for _ in range(400):
-            log = await client.get(f"/api/v1/validations/{validation_id}/steps/deploy/log")
+async def _log_once_it_shows(client: httpx.AsyncClient, run_id: int, text: str) -> tuple[int, str]:
+    """The run's validation and its deploy step's stored log, as soon as that holds `text`.
+    Polled over HTTP, the way a person's client would (a real process from outside: no event
+    to await here; a WebSocket subscription once saw the step's start after its build had
+    ended, on a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + 120
+    while asyncio.get_running_loop().time() < deadline:
+        listed = await client.get("/api/v1/validations", params={"agent_run_id": run_id})
+        for validation in listed.json()["items"]:
+            path = f"/api/v1/validations/{validation['id']}/steps/deploy/log"
+            log = await client.get(path)
             if text in log.text:
-                return log.text
-            await asyncio.sleep(0.01)  # polling a real process from outside: no event to await
+                return int(validation["id"]), log.text
+        await asyncio.sleep(0.01)
     raise AssertionError(f"the deploy log never showed {text!r}")
 
 
@@ -91,9 +96,8 @@ async def test_a_server_killed_mid_validation_finishes_the_flow_after_a_restart(
                     "/api/v1/agent-runs", json={"project_id": project_id, "goal": "Add notes"}
                 )
             ).json()
-        before = await _events_until(ws_url, 0, "validation_progress:deploy:running")
-        validation_id = before[-1]["data"]["validation_id"]
-        log_at_kill = await _log_once_it_shows(api, validation_id, "started-42")
+            validation_id, log_at_kill = await _log_once_it_shows(client, run["id"], "started-42")
+            before = (await client.get("/api/v1/events", params={"limit": 1000})).json()
         os.killpg(first.pid, signal.SIGKILL)
         await first.wait()
     assert "finished-42" not in log_at_kill, "the kill did not land inside the build"
