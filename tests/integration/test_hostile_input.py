@@ -460,3 +460,17 @@ async def test_approving_a_change_of_a_run_beyond_the_database_is_a_422_naming_i
 ) -> None:
     _, fields = _refusal(await client.post(f"/api/v1/agent-runs/{BIG}/approve-change"))
     assert list(fields) == ["run_id"], fields
+
+
+async def test_whoami_refuses_a_forged_token_and_any_method_but_get(server_: Server) -> None:
+    forged = {"Authorization": "Bearer " + "x" * 5000}
+    async with httpx.AsyncClient(base_url=server_.url) as anonymous:
+        for headers in ({}, forged, {"Authorization": "Basic Zm9vOmJhcg=="}):
+            refused = await anonymous.get("/api/v1/whoami", headers=headers)
+            _refusal(refused, 401)
+            assert "x" * 50 not in refused.text  # the token is never echoed
+    async with httpx.AsyncClient(base_url=server_.url, headers=server_.headers) as client:
+        response = await client.post("/api/v1/whoami", json={})
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, HEAD"
+        assert set(response.json()) == {"detail", "errors"}
